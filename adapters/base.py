@@ -1,0 +1,319 @@
+"""The port between the console and a shop's order store.
+
+The console imports this module and nothing else from ``adapters``: every
+concrete store (the reference SQL store, dujiaoka, a shop's HTTP API) returns
+these frozen domain objects and raises these typed errors.  Stores are poorer
+or richer than one another, so optional facts are ``None`` or empty and
+optional actions are declared as capabilities rather than assumed.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Iterable, Mapping, Protocol, runtime_checkable
+
+# --- vocabulary -------------------------------------------------------------
+
+STATUSES: tuple[str, ...] = (
+    "pending_payment", "paid", "processing", "delivered", "completed", "failed",
+    "after_sales", "cancelled", "refunded", "partially_refunded", "expired",
+)
+CATEGORIES: tuple[str, ...] = (
+    "game_card", "game_topup", "phone_topup", "data_topup", "video_membership",
+    "gift_card", "virtual_currency", "software_key", "other",
+)
+CARD_KEY_STATES: tuple[str, ...] = ("unsold", "delivered", "voided", "reissued")
+
+# Capabilities a store may declare.  The console shows or hides features by them.
+CAP_SEARCH = "search"
+CAP_EDIT = "edit"
+CAP_REISSUE = "reissue"
+CAP_REFUND = "refund"
+CAP_CANCEL = "cancel"
+CAP_WEBHOOK = "webhook"
+CAP_DELIVERY_LOG = "delivery_log"
+CAP_PHONE = "phone"
+CAP_CHANGES = "changes"
+CAP_IMPORT = "import"
+
+CENT = Decimal("0.01")
+
+
+def money(value: object) -> Decimal:
+    """Normalise any money-looking value to a two-place Decimal, refusing floats' noise."""
+    if isinstance(value, float):
+        value = repr(value)
+    return Decimal(str(value)).quantize(CENT)
+
+
+# --- errors -----------------------------------------------------------------
+
+class StoreError(Exception):
+    """Base of every error an adapter raises on purpose; ``code`` goes to API clients."""
+
+    code = "store_error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.__class__.__doc__ or self.code)
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class OrderNotFound(StoreError):
+    """No order has this number."""
+
+    code = "order_not_found"
+
+    def __init__(self, order_no: str) -> None:
+        self.order_no = order_no
+        super().__init__(f"order {order_no!r} was not found")
+
+
+class NotAllowed(StoreError):
+    """The order's state or the store's abilities forbid this action."""
+
+    code = "not_allowed"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class OutOfStock(StoreError):
+    """No unsold card key is left for the product."""
+
+    code = "out_of_stock"
+
+    def __init__(self, sku: str) -> None:
+        self.sku = sku
+        super().__init__(f"no unsold card key left for product {sku!r}")
+
+
+class StoreUnavailable(StoreError):
+    """The order store cannot be reached."""
+
+    code = "store_unavailable"
+
+
+class Conflict(StoreError):
+    """Someone else changed the order first; reload and retry."""
+
+    code = "conflict"
+
+
+class InvalidOrder(StoreError):
+    """An order record does not satisfy the order schema."""
+
+    code = "invalid_order"
+
+
+# --- domain objects ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Product:
+    sku: str
+    name: str
+    category: str
+    face_value: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Buyer:
+    account: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentProof:
+    channel: str
+    transaction_id: str | None = None
+    payer: str | None = None
+    amount: Decimal | None = None
+    paid_at: datetime | None = None
+    proof_url: str | None = None
+
+
+@dataclass(frozen=True)
+class CardKey:
+    serial: str
+    secret: str
+    status: str = "delivered"
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    at: datetime
+    kind: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Order:
+    """Everything a store knows about one order; absent facts are None or empty."""
+
+    order_no: str
+    status: str
+    created_at: datetime
+    product: Product
+    quantity: int
+    amount_paid: Decimal
+    currency: str = "CNY"
+    face_value: Decimal | None = None
+    discount: Decimal = Decimal("0.00")
+    refunded_amount: Decimal = Decimal("0.00")
+    paid_at: datetime | None = None
+    updated_at: datetime | None = None
+    buyer: Buyer = field(default_factory=Buyer)
+    recipient_account: str | None = None
+    buyer_ip: str | None = None
+    region: str | None = None
+    operator: str | None = None
+    supplier: str | None = None
+    payment: PaymentProof | None = None
+    card_keys: tuple[CardKey, ...] = ()
+    events: tuple[OrderEvent, ...] = ()
+    remark: str | None = None
+    tags: tuple[str, ...] = ()
+    search_password: str | None = None
+
+    def replace(self, **changes: object) -> "Order":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """One row of a list: enough to show and to rank, not the whole story."""
+
+    order_no: str
+    status: str
+    created_at: datetime
+    product_name: str
+    category: str
+    amount_paid: Decimal
+    quantity: int = 1
+    sku: str | None = None
+    buyer: Buyer = field(default_factory=Buyer)
+    recipient_account: str | None = None
+    buyer_ip: str | None = None
+    transaction_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: tuple[OrderSummary, ...]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """Typed fragments for candidate retrieval; every filled field narrows (AND) or widens (OR keys).
+
+    ``keys`` are tokens that may equal an order number, transaction id, phone,
+    email, IP or card serial; ``substrings`` are free fragments of 3+ characters.
+    """
+
+    keys: tuple[str, ...] = ()
+    phone_tails: tuple[str, ...] = ()
+    substrings: tuple[str, ...] = ()
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    statuses: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    skus: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    limit: int = 200
+
+
+@dataclass(frozen=True)
+class Candidate:
+    summary: OrderSummary
+    hits: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How a customer identifies themselves: any of these may be known."""
+
+    account: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    order_no: str
+    status: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    loaded: int
+    errors: tuple[tuple[int, str], ...]
+
+
+# --- the port ---------------------------------------------------------------
+
+@runtime_checkable
+class OrderStore(Protocol):
+    """What the console may ask of a shop's order store.
+
+    Actions are idempotent on ``key``: a repeated key returns the order as the
+    first call left it and changes nothing.
+    """
+
+    capabilities: frozenset[str]
+
+    def ping(self) -> None: ...
+    def get(self, order_no: str) -> Order: ...
+    def recent(self, offset: int = 0, limit: int = 50) -> Page: ...
+    def search(self, query: SearchQuery) -> list[Candidate]: ...
+    def products(self) -> list[Product]: ...
+    def orders_for_customer(self, contact: Contact, limit: int = 50) -> list[OrderSummary]: ...
+    def apply_edit(self, order_no: str, changes: Mapping[str, object], key: str) -> Order: ...
+    def reissue(self, order_no: str, reason: str, key: str) -> Order: ...
+    def refund(self, order_no: str, amount: Decimal, reason: str, key: str) -> Order: ...
+    def cancel(self, order_no: str, reason: str, key: str) -> Order: ...
+    def changed_since(self, cursor: str | None) -> tuple[list[OrderChange], str]: ...
+    def close(self) -> None: ...
+
+
+class OrderLoader(Protocol):
+    """Stores the console can fill from the order JSONL (the reference store)."""
+
+    def load(self, orders: Iterable[Order], upsert: bool = True) -> int: ...
+
+
+def summarise(order: Order) -> OrderSummary:
+    """The list view of a full order, for stores that only have full reads."""
+    return OrderSummary(
+        order_no=order.order_no, status=order.status, created_at=order.created_at,
+        product_name=order.product.name, category=order.product.category,
+        amount_paid=order.amount_paid, quantity=order.quantity, sku=order.product.sku,
+        buyer=order.buyer, recipient_account=order.recipient_account,
+        buyer_ip=order.buyer_ip,
+        transaction_id=order.payment.transaction_id if order.payment else None,
+    )
+
+
+def ensure_capability(store: OrderStore, capability: str, action: str) -> None:
+    if capability not in store.capabilities:
+        raise NotAllowed(f"this order store cannot {action}")
+
+
+def masked(secret: str, keep: int = 4) -> str:
+    """Show enough of a secret to match it by eye, never enough to use it."""
+    if len(secret) <= keep:
+        return "*" * len(secret)
+    return "*" * (len(secret) - keep) + secret[-keep:]
+

@@ -1,0 +1,1 @@
+"""The reference order store: a lookup-friendly schema on SQLite or PostgreSQL."""

@@ -1,0 +1,191 @@
+"""SqlOrderStore: the reference order store on SQLite or PostgreSQL."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Callable, Iterable, Mapping
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from adapters.base import (
+    CAP_CHANGES, CAP_DELIVERY_LOG, CAP_IMPORT, CAP_PHONE, CAP_SEARCH, CardKey, Candidate,
+    Contact, NotAllowed, Order, OrderChange, OrderNotFound, OrderSummary, Page, Product,
+    SearchQuery, StoreUnavailable,
+)
+from adapters.sql.engine import store_engine
+from adapters.sql.loader import Loader, batched
+from adapters.sql.rows import (
+    order_from_rows, product_from_row, summary_from_row, summary_select,
+)
+from adapters.sql.schema import (
+    buyers, card_keys, create_schema, order_events, order_tags, orders, payments, products,
+)
+from adapters.sql import retrieval
+
+
+class SqlOrderStore:
+    """Reads and acts on the reference schema; every read goes through an index."""
+
+    capabilities = frozenset({CAP_SEARCH, CAP_DELIVERY_LOG, CAP_PHONE, CAP_CHANGES, CAP_IMPORT})
+
+    def __init__(self, url: str, create: bool = True) -> None:
+        self.url = url
+        self.engine = store_engine(url)
+        if create:
+            self.guarded(lambda: create_schema(self.engine))
+            self.guarded(lambda: retrieval.ensure_search_index(self.engine))
+
+    # --- plumbing ---------------------------------------------------------
+    def guarded(self, work: Callable):
+        """Run ``work`` turning connection failures into StoreUnavailable."""
+        try:
+            return work()
+        except OperationalError as exc:
+            raise StoreUnavailable(f"order store unavailable: {exc.orig}") from exc
+
+    def ping(self) -> None:
+        def probe():
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        try:
+            self.guarded(probe)
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"order store unavailable: {exc}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- reads --------------------------------------------------------------
+    def get(self, order_no: str) -> Order:
+        return self.guarded(lambda: self._get(order_no))
+
+    def _get(self, order_no: str) -> Order:
+        query = (
+            select(orders, products.c.sku, products.c.name.label("product_name"),
+                   products.c.category,
+                   products.c.face_value_cents.label("product_face_value_cents"),
+                   buyers.c.account, buyers.c.phone, buyers.c.email)
+            .join(products, products.c.id == orders.c.product_id)
+            .outerjoin(buyers, buyers.c.id == orders.c.buyer_id)
+            .where(orders.c.order_no == order_no)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+            if row is None:
+                raise OrderNotFound(order_no)
+            payment = conn.execute(select(payments).where(payments.c.order_id == row.id)).first()
+            keys = conn.execute(select(card_keys).where(card_keys.c.order_id == row.id)
+                                .order_by(card_keys.c.id)).all()
+            events = conn.execute(select(order_events).where(order_events.c.order_id == row.id)
+                                  .order_by(order_events.c.at, order_events.c.id)).all()
+            tags = conn.execute(select(order_tags.c.tag).where(order_tags.c.order_id == row.id)
+                                .order_by(order_tags.c.tag)).all()
+        return order_from_rows(row, payment, keys, events, tags)
+
+    def recent(self, offset: int = 0, limit: int = 50) -> Page:
+        def read() -> Page:
+            query = (summary_select().order_by(orders.c.created_at.desc(), orders.c.id.desc())
+                     .offset(offset).limit(limit))
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+                total = conn.execute(select(func.count()).select_from(orders)).scalar_one()
+            return Page(tuple(summary_from_row(r) for r in rows), total, offset, limit)
+        return self.guarded(read)
+
+    def products(self) -> list[Product]:
+        def read():
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(products).order_by(products.c.id)).all()
+            return [product_from_row(r) for r in rows]
+        return self.guarded(read)
+
+    def orders_for_customer(self, contact: Contact, limit: int = 50) -> list[OrderSummary]:
+        clauses = []
+        if contact.phone:
+            clauses.append(buyers.c.phone == contact.phone)
+        if contact.email:
+            clauses.append(buyers.c.email == contact.email.lower())
+        if contact.account:
+            clauses.append(buyers.c.account == contact.account)
+            clauses.append(orders.c.recipient_account == contact.account)
+        if not clauses:
+            return []
+        query = (summary_select().where(or_(*clauses))
+                 .order_by(orders.c.created_at.desc()).limit(limit))
+
+        def read():
+            with self.engine.connect() as conn:
+                return [summary_from_row(r) for r in conn.execute(query)]
+        return self.guarded(read)
+
+    def search(self, query: SearchQuery) -> list[Candidate]:
+        return self.guarded(lambda: retrieval.search(self.engine, query))
+
+    def changed_since(self, cursor: str | None) -> tuple[list[OrderChange], str]:
+        since = (datetime.fromisoformat(cursor) if cursor
+                 else datetime.now(timezone.utc))
+        query = (select(orders.c.order_no, orders.c.status, orders.c.updated_at)
+                 .where(orders.c.updated_at > since).order_by(orders.c.updated_at).limit(1000))
+
+        def read():
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+            changes = [OrderChange(r.order_no, r.status, r.updated_at) for r in rows]
+            return changes, (changes[-1].at if changes else since).isoformat()
+        return self.guarded(read)
+
+    # --- loading ------------------------------------------------------------
+    def load(self, items: Iterable[Order], upsert: bool = True,
+             on_batch: Callable[[int], None] | None = None) -> int:
+        loader = Loader(self.engine)
+        loaded = self.guarded(lambda: loader.load(items, upsert, on_batch))
+        self.guarded(lambda: retrieval.refresh_search_index(self.engine, loader.updated_ids))
+        return loaded
+
+    def add_products(self, items: Iterable[Product]) -> None:
+        """Put products in the catalogue (kept as they are when the SKU exists)."""
+        with self.engine.begin() as conn:
+            Loader(self.engine).add_products(conn, list(items))
+
+    def add_inventory(self, stock: Iterable[tuple[str, CardKey]]) -> int:
+        """Put unsold card keys on the shelf of their product (by SKU, which must exist)."""
+        with self.engine.connect() as conn:
+            ids = dict(conn.execute(select(products.c.sku, products.c.id)).all())
+        count = 0
+        for chunk in batched(stock, 5000):
+            unknown = {sku for sku, _ in chunk if sku not in ids}
+            if unknown:
+                raise NotAllowed(f"unknown product SKU(s): {', '.join(sorted(unknown)[:5])}")
+            with self.engine.begin() as conn:
+                conn.execute(card_keys.insert(), [
+                    {"product_id": ids[sku], "order_id": None, "serial": k.serial,
+                     "secret": k.secret, "status": "unsold", "delivered_at": None}
+                    for sku, k in chunk])
+            count += len(chunk)
+        return count
+
+    def stock(self, sku: str) -> int:
+        query = (select(func.count()).select_from(card_keys)
+                 .join(products, products.c.id == card_keys.c.product_id)
+                 .where(products.c.sku == sku, card_keys.c.status == "unsold"))
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(orders)).scalar_one()
+
+    # --- actions (declared by capability; see actions module when present) ----
+    def apply_edit(self, order_no: str, changes: Mapping[str, object], key: str) -> Order:
+        raise NotAllowed("this order store cannot edit orders")
+
+    def reissue(self, order_no: str, reason: str, key: str) -> Order:
+        raise NotAllowed("this order store cannot reissue card keys")
+
+    def refund(self, order_no: str, amount: Decimal, reason: str, key: str) -> Order:
+        raise NotAllowed("this order store cannot refund")
+
+    def cancel(self, order_no: str, reason: str, key: str) -> Order:
+        raise NotAllowed("this order store cannot cancel orders")
+

@@ -1,0 +1,106 @@
+"""Kamidesk: a real-time support console for digital-goods shops."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from console.config import instance_path, load_settings
+from console.extensions import babel, csrf, db, limiter, login_manager, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("en", "zh_CN")
+
+
+def create_app(config: dict | None = None, store=None) -> Flask:
+    """Build the console; ``config`` overrides settings (tests), ``store`` the order store."""
+    folder = Path(config.get("INSTANCE", instance_path())) if config else instance_path()
+    folder.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, instance_path=str(folder),
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    settings = load_settings(folder, config)
+    app.config.update(settings)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
+        WTF_CSRF_CHECK_DEFAULT=False, WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "console" / "translations"),
+        RATELIMIT_ENABLED=settings.get("RATELIMIT_ENABLED", True),
+        JSON_SORT_KEYS=False,
+    )
+    _init_extensions(app, store)
+    _register_blueprints(app)
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}
+
+
+def select_locale() -> str:
+    """The agent's saved choice, then this browser's choice, then the browser's languages."""
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.language:
+        return current_user.language
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    return request.accept_languages.best_match(["en", "zh_CN", "zh"]) in ("zh_CN", "zh") \
+        and "zh_CN" or "en"
+
+
+def _init_extensions(app: Flask, store) -> None:
+    from console.access import init_access
+    from console.errors import register_error_handlers
+    from console.store import init_store
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    socketio.init_app(app, message_queue=app.config.get("MESSAGE_QUEUE"),
+                      async_mode=app.config.get("ASYNC_MODE") or _async_mode())
+    init_store(app, store)
+    init_access(app)
+    register_error_handlers(app)
+    _sqlite_pragmas(app)
+    from console.templating import init_templating
+    init_templating(app)
+
+
+def _async_mode() -> str:
+    """gevent only when the process was patched for it (gunicorn -k gevent); else threads."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        @event.listens_for(db.engine, "connect")
+        def pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from console.api import bp as api_bp
+    from console.auth import bp as auth_bp
+    from console.health import bp as health_bp
+    from console.pages import bp as pages_bp
+
+    for blueprint in (auth_bp, api_bp, health_bp, pages_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,6 @@
+"""The JSON API (session cookie or bearer token)."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+from console.api import orders  # noqa: E402,F401

@@ -1,0 +1,120 @@
+"""The ``kamidesk`` command: demo, import-orders, create-user, create-token, serve."""
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+
+DEMO_USERS = (("agent", "agent"), ("supervisor", "supervisor"), ("admin", "admin"))
+
+
+def _app(**config):
+    from console import create_app
+    return create_app(config or None)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Kamidesk: a real-time support console for digital-goods shops."""
+
+
+@main.command("import-orders")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def import_orders(path: Path, quiet: bool) -> None:
+    """Load orders from a JSONL file into the reference store (upsert by order_no).
+
+    Every bad line is reported with its number and reason; good lines still load.
+    Exits with status 1 when any line was bad.
+    """
+    from console.importing import import_file
+
+    app = _app()
+    with app.app_context():
+        from console.store import get_store
+        report = import_file(get_store(), path, progress=not quiet)
+    for line_no, reason in report.errors:
+        click.echo(f"{path}:{line_no}: {reason}", err=True)
+    click.echo(f"loaded {report.loaded} orders, {len(report.errors)} bad lines")
+    sys.exit(1 if report.errors else 0)
+
+
+@main.command("create-user")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["agent", "supervisor", "admin"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(name: str, role: str, password_stdin: bool) -> None:
+    """Create an agent, supervisor or admin (or reset their password and role)."""
+    from console.people import save_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = secrets.token_urlsafe(12)
+        click.echo(f"generated password: {password}")
+    if len(password) < 8:
+        raise click.UsageError("the password must have at least 8 characters")
+    app = _app()
+    with app.app_context():
+        user, created = save_user(name, role, password)
+        click.echo(f"{'created' if created else 'updated'} {user.role} {user.name}")
+
+
+@main.command("create-token")
+@click.argument("name")
+@click.option("--label", default="", help="What the token is for.")
+def create_token(name: str, label: str) -> None:
+    """Print a new bearer token for user NAME, alone on the last line."""
+    from console.people import issue_token
+
+    app = _app()
+    with app.app_context():
+        token = issue_token(name, label)
+    if token is None:
+        raise click.ClickException(f"no user named {name!r}; create it with create-user")
+    click.echo(f"token for {name} (shown once; store it safely):")
+    click.echo(token)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the console in one process with the configured settings."""
+    _serve(_app(), host, port)
+
+
+@main.command()
+@click.option("--orders", "count", default=20000, show_default=True, type=int)
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the demo, then exit.")
+def demo(count: int, seed: int, host: str, port: int, no_serve: bool) -> None:
+    """Make a demo instance (console DB, reference store, users), then serve it."""
+    from console.demo import prepare_demo
+
+    app = _app()
+    with app.app_context():
+        from console.store import get_store
+        made = prepare_demo(get_store(), count=count, seed=seed, users=DEMO_USERS)
+    click.echo(f"store: {made.orders:,} orders ({made.generated:,} generated now)")
+    click.echo("demo logins (user / password):")
+    for name, password in DEMO_USERS:
+        click.echo(f"  {name:<11} {name if name == password else password}")
+    if not no_serve:
+        click.echo(f"serving on http://{host}:{port}")
+        _serve(app, host, port)
+
+
+def _serve(app, host: str, port: int) -> None:
+    from console.extensions import socketio
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Settings: defaults here, then the instance file, then ``KAMIDESK_*`` environment variables."""
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+ENV_PREFIX = "KAMIDESK_"
+
+# plain name -> (default, parser).  Each is read from KAMIDESK_<NAME>.
+SETTINGS: dict[str, tuple[object, object]] = {
+    "DATABASE_URL": (None, str),
+    "STORE": ("sql", str),
+    "STORE_URL": (None, str),
+    "MESSAGE_QUEUE": (None, str),
+    "SECRET_KEY": (None, str),
+    "WIDGET_SECRET": (None, str),
+    "TIMEZONE": ("Asia/Shanghai", str),
+    "REFUND_APPROVAL_ABOVE": (Decimal("200.00"), Decimal),
+    "PAGE_SIZE": (50, int),
+    "LOGIN_RATE_LIMIT": ("10 per minute", str),
+    "ASYNC_MODE": (None, str),
+}
+
+
+def instance_path() -> Path:
+    """Where the console keeps its own files; a checkout-relative default for the demo."""
+    return Path(os.environ.get(ENV_PREFIX + "INSTANCE") or Path.cwd() / "instance").resolve()
+
+
+def load_settings(folder: Path, overrides: dict | None = None) -> dict:
+    values = {name: default for name, (default, _) in SETTINGS.items()}
+    values.update(_instance_file(folder))
+    for name, (_, parse) in SETTINGS.items():
+        raw = os.environ.get(ENV_PREFIX + name)
+        if raw not in (None, ""):
+            values[name] = parse(raw)
+    values.update(overrides or {})
+    values.setdefault("DATABASE_URL", None)
+    values["DATABASE_URL"] = values["DATABASE_URL"] or f"sqlite:///{folder / 'console.db'}"
+    values["STORE_URL"] = values["STORE_URL"] or f"sqlite:///{folder / 'store.db'}"
+    values["SECRET_KEY"] = values["SECRET_KEY"] or _instance_secret(folder)
+    return values
+
+
+def _instance_file(folder: Path) -> dict:
+    """``instance/kamidesk.cfg`` holds ``NAME = value`` lines (no code is executed)."""
+    path = folder / "kamidesk.cfg"
+    if not path.exists():
+        return {}
+    values: dict = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, raw = (part.strip() for part in line.split("=", 1))
+        name = name.removeprefix(ENV_PREFIX)
+        if name in SETTINGS:
+            values[name] = SETTINGS[name][1](raw.strip("'\""))
+    return values
+
+
+def _instance_secret(folder: Path) -> str:
+    """A random secret kept in the instance folder, so sessions survive restarts."""
+    path = folder / "secret_key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(os.urandom(32).hex(), encoding="ascii")
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()

@@ -1,0 +1,1 @@
+"""Order-story logic for the order detail screen: plain-words status, timeline, proof checks."""

@@ -1,0 +1,49 @@
+"""Creating agents and their API tokens (the CLI and admin screens share these)."""
+from __future__ import annotations
+
+from console import audit
+from console.extensions import db
+from console.models import ROLES, ApiToken, User
+
+
+def find_user(name: str) -> User | None:
+    return db.session.execute(db.select(User).where(User.name == name)).scalar_one_or_none()
+
+
+def save_user(name: str, role: str, password: str) -> tuple[User, bool]:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    user = find_user(name)
+    created = user is None
+    if created:
+        user = User(name=name, role=role)
+        db.session.add(user)
+    user.role = role
+    user.set_password(password)
+    db.session.flush()
+    audit.record("user_created" if created else "user_updated", actor_name="cli",
+                 target=name, role=role)
+    db.session.commit()
+    return user, created
+
+
+def issue_token(name: str, label: str = "") -> str | None:
+    user = find_user(name)
+    if user is None:
+        return None
+    token, plain = ApiToken.issue(user, label)
+    db.session.add(token)
+    audit.record("token_created", actor_name="cli", target=name, hint=token.hint)
+    db.session.commit()
+    return plain
+
+
+def revoke_token(token_id: int) -> bool:
+    from console.models import utcnow
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.revoked_at:
+        return False
+    token.revoked_at = utcnow()
+    audit.record("token_revoked", actor_name="cli", target=token.user.name, hint=token.hint)
+    db.session.commit()
+    return True
