@@ -20,6 +20,11 @@ Choices, so that other tools can rely on them:
   amount_paid`` when ``face_value`` is positive, floored at 0 (a price above face value is
   a fee, not a negative discount); otherwise 0.
 * ``refunded_amount`` may not exceed ``amount_paid``.
+* ``quantity`` is an integer from 1 to ``MAX_QUANTITY`` (``2.0`` from a careless exporter
+  counts as 2); ``currency`` is 3-5 letters, upper-cased.
+* Lines are UTF-8 (a leading BOM is tolerated); ``\\ud800``-style escapes without their
+  pair are refused because no database can store the text they decode to.
+* ``dump_*`` writes every key (``null`` when absent), compact separators, Chinese as is.
 * ``product.face_value`` (optional) fills ``Product.face_value``; the top-level
   ``face_value`` fills ``Order.face_value``.  Neither is inferred from the other.
 * A card key needs a non-empty ``secret``; ``serial`` may be absent (many shops store one

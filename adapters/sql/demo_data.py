@@ -598,22 +598,21 @@ _LIVE_STATUSES = {"pending_payment": 30, "success": 45, "paid": 5, "processing":
 
 
 def _table(weights: dict[str, float]) -> tuple[tuple[str, ...], list[float]]:
-    rest = 1000 - sum(weights.values())
-    names = tuple(weights) + ("success",) if "success" not in weights else tuple(weights)
-    values = list(weights.values()) + ([rest] if "success" not in weights else [])
-    return names, _cum(values)
+    """Names and cumulative weights; what the per-mille table leaves over is "success"."""
+    weights = dict(weights)
+    weights.setdefault("success", 1000 - sum(weights.values()))
+    return tuple(weights), _cum(weights.values())
 
 
 _AGE_TABLES = tuple((limit, _table(weights)) for limit, weights in _STATUS_BY_AGE)
 _LIVE_TABLE = _table(_LIVE_STATUSES)
-_UNPAID = frozenset({"pending_payment", "expired", "cancelled"})
 
 
 class _Draft:
     """One order being told: its clock, its log and what the story decided."""
 
     __slots__ = ("spec", "customer", "qty", "amount", "recipient", "ip", "channel", "t", "now",
-                 "events", "keys", "supplier", "refunded", "status", "paid_ts")
+                 "events", "keys", "supplier", "refunded", "status")
 
     def __init__(self, spec: _Spec, customer: _Customer, qty: int, amount: int,
                  recipient: str | None, ip: str, ts: int, now: int) -> None:
@@ -625,7 +624,6 @@ class _Draft:
         self.supplier: str | None = None
         self.refunded = 0
         self.status = ""
-        self.paid_ts: int | None = None
 
     def add(self, gap: int, kind: str, detail: str) -> int:
         """Log an event ``gap`` seconds after the previous one, never after ``now``."""
@@ -949,7 +947,7 @@ class _Generator:
     def _pay(self, draft: _Draft) -> PaymentProof:
         rng, currency = self.rng, draft.spec.family.currency
         channel = draft.channel = self._channel(currency)
-        paid = draft.paid_ts = draft.add(8 + min(int(rng.expovariate(1 / 45)), 1200), "paid", "")
+        paid = draft.add(8 + min(int(rng.expovariate(1 / 45)), 1200), "paid", "")
         txid = self._transaction_id(channel, paid)
         amount = _dec(draft.amount)
         detail = f"{channel} payment confirmed, trade_no {txid}, {_money_text(draft.amount, currency)}"
