@@ -80,6 +80,38 @@ def create_token(name: str, label: str) -> None:
     click.echo(token)
 
 
+@main.command("list-tokens")
+@click.argument("name")
+def list_tokens(name: str) -> None:
+    """List NAME's API tokens (id, label, last characters, state); secrets are never shown."""
+    from console.people import tokens_of
+
+    app = _app()
+    with app.app_context():
+        rows = tokens_of(name)
+        if rows is None:
+            raise click.ClickException(f"no user named {name!r}")
+        if not rows:
+            click.echo(f"{name} has no tokens")
+        for token in rows:
+            state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+            used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+            click.echo(f"{token.id:>5}  …{token.hint}  {state:<18} last used {used}  {token.label}")
+
+
+@main.command("revoke-token")
+@click.argument("token_id", type=int)
+def revoke_token(token_id: int) -> None:
+    """Revoke the API token with this id (see list-tokens); it stops working at once."""
+    from console.people import revoke_token as revoke
+
+    app = _app()
+    with app.app_context():
+        if not revoke(token_id):
+            raise click.ClickException(f"no active token with id {token_id}")
+    click.echo(f"revoked token {token_id}")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

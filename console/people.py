@@ -38,6 +38,14 @@ def issue_token(name: str, label: str = "") -> str | None:
     return plain
 
 
+def tokens_of(name: str) -> list[ApiToken] | None:
+    user = find_user(name)
+    if user is None:
+        return None
+    return list(db.session.execute(
+        db.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).scalars())
+
+
 def revoke_token(token_id: int) -> bool:
     from console.models import utcnow
     token = db.session.get(ApiToken, token_id)

@@ -89,6 +89,23 @@ def test_create_user_and_token(tmp_path):
     assert response.status_code == 200
 
 
+def test_tokens_can_be_listed_and_revoked(tmp_path):
+    kamidesk(tmp_path, "create-user", "wu", "--role", "agent", "--password-stdin",
+             stdin="a-long-password\n")
+    plain = kamidesk(tmp_path, "create-token", "wu", "--label", "crm").stdout.split()[-1]
+    listed = kamidesk(tmp_path, "list-tokens", "wu")
+    assert "active" in listed.stdout and plain[-6:] in listed.stdout and plain not in listed.stdout
+    token_id = listed.stdout.split()[0]
+    assert kamidesk(tmp_path, "revoke-token", token_id).returncode == 0
+    assert "revoked" in kamidesk(tmp_path, "list-tokens", "wu").stdout
+    assert kamidesk(tmp_path, "revoke-token", token_id).returncode != 0
+
+    from tests.conftest import make_app
+    app = make_app(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'instance' / 'console.db'}")
+    response = app.test_client().get("/api/orders", headers={"Authorization": f"Bearer {plain}"})
+    assert response.status_code == 401
+
+
 def test_create_user_refuses_short_passwords_and_unknown_roles(tmp_path):
     short = kamidesk(tmp_path, "create-user", "x", "--role", "agent", "--password-stdin",
                      stdin="short\n")
