@@ -8,7 +8,7 @@ PORT ?= 5000
 ORDERS ?= 20000
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench services vendor translations lint clean help
+.PHONY: demo test bench services vendor translations messages lint clean help
 
 help:
 	@echo "make demo      create .venv, build a demo store, print logins, serve on http://$(HOST):$(PORT)"
@@ -59,3 +59,8 @@ lint: $(VENV)/.installed-test
 clean:
 	rm -rf $(VENV) instance node_modules static/vendor .pytest_cache .hypothesis *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Refresh the translation catalogue after changing user-facing strings.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o console/translations/messages.pot . 2>/dev/null || $(BIN)/pybabel extract -F babel.cfg -k _l -o console/translations/messages.pot .
+	$(BIN)/pybabel update -i console/translations/messages.pot -d console/translations

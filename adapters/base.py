@@ -105,6 +105,18 @@ class Conflict(StoreError):
     code = "conflict"
 
 
+class NotPaid(NotAllowed):
+    """The order was never paid, so there is nothing to refund."""
+
+    code = "not_paid"
+
+
+class OverRefund(NotAllowed):
+    """The refund would take back more than was paid minus what was already refunded."""
+
+    code = "over_refund"
+
+
 class InvalidOrder(StoreError):
     """An order record does not satisfy the order schema."""
 
@@ -232,6 +244,11 @@ class SearchQuery:
     skus: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
     limit: int = 200
+    # Filter dimensions that only *prefer* ("amount", "created", "statuses",
+    # "categories"): words the customer said may be wrong, so matching orders fill
+    # the bounded candidate set first but others are not excluded.  Dimensions not
+    # named here (the agent's explicit filters) narrow as above.
+    soft: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -262,6 +279,15 @@ class ImportReport:
     errors: tuple[tuple[int, str], ...]
 
 
+@dataclass(frozen=True)
+class RelatedCounts:
+    """How many *other* orders share this order's buyer IP or buyer: the signals an agent
+    reads to spot fraud (many buyers, one IP) or a repeat customer (one buyer, many orders)."""
+
+    same_ip: int = 0
+    same_buyer: int = 0
+
+
 # --- the port ---------------------------------------------------------------
 
 @runtime_checkable
@@ -285,6 +311,8 @@ class OrderStore(Protocol):
     def refund(self, order_no: str, amount: Decimal, reason: str, key: str) -> Order: ...
     def cancel(self, order_no: str, reason: str, key: str) -> Order: ...
     def changed_since(self, cursor: str | None) -> tuple[list[OrderChange], str]: ...
+    def related(self, order_no: str) -> RelatedCounts: ...
+    def orders_for_ip(self, ip: str, limit: int = 50) -> list[OrderSummary]: ...
     def close(self) -> None: ...
 
 

@@ -49,8 +49,8 @@ def select_locale() -> str:
         return current_user.language
     if session.get("lang") in LANGUAGES:
         return session["lang"]
-    return request.accept_languages.best_match(["en", "zh_CN", "zh"]) in ("zh_CN", "zh") \
-        and "zh_CN" or "en"
+    best = request.accept_languages.best_match(["en", "zh_CN", "zh", "zh-CN"])
+    return "zh_CN" if best and best.startswith("zh") else "en"
 
 
 def _init_extensions(app: Flask, store) -> None:
@@ -63,8 +63,10 @@ def _init_extensions(app: Flask, store) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    from console.chat.queue import client_manager_options
     socketio.init_app(app, message_queue=app.config.get("MESSAGE_QUEUE"),
-                      async_mode=app.config.get("ASYNC_MODE") or _async_mode())
+                      async_mode=app.config.get("ASYNC_MODE") or _async_mode(),
+                      **client_manager_options(app.config.get("MESSAGE_QUEUE")))
     init_store(app, store)
     init_access(app)
     register_error_handlers(app)
@@ -102,6 +104,10 @@ BLUEPRINTS = (
     "console.api:bp",
     "console.health:bp",
     "console.pages:bp",
+    "console.orders:bp",
+    "console.chat:bp",
+    "console.chat:widget_bp",
+    "console.actions:bp",
 )
 
 

@@ -20,6 +20,8 @@ SETTINGS: dict[str, tuple[object, object]] = {
     "PAGE_SIZE": (50, int),
     "LOGIN_RATE_LIMIT": ("10 per minute", str),
     "ASYNC_MODE": (None, str),
+    "CANCEL_WINDOW_MINUTES": (5, int),
+    "REFUND_DAILY_LIMIT": (Decimal("1000.00"), Decimal),
 }
 
 

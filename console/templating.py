@@ -14,10 +14,16 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
 
 
+def current_language() -> str:
+    """"en" or "zh_CN": Babel spells the Chinese locale zh_Hans_CN, the console zh_CN."""
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
+
+
 def init_templating(app: Flask) -> None:
     app.add_template_filter(local_time, "localtime")
     app.add_template_filter(lambda v: "" if v is None else f"{v:,.2f}", "money")
 
     @app.context_processor
     def globals_for_templates() -> dict:
-        return {"current_locale": str(get_locale() or "en")}
+        return {"current_locale": current_language()}

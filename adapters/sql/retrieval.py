@@ -1,37 +1,119 @@
 """Candidate retrieval for search: every fragment through an index, never a scan.
 
-Exact keys (order number, transaction id, phone, email, IP, card serial,
-recipient account) use B-tree indexes; phone tails their own indexed column;
-substrings of 3+ characters a trigram index (SQLite FTS5 ``trigram``,
-PostgreSQL ``pg_trgm`` GIN) over a compact per-order text; product matches
-the (product, created_at) index.  Weak channels intersect when they overlap,
-and the caller's ranker orders what comes back.
+Each kind of fragment is a *channel* answered by one index:
+
+* exact keys (order number, transaction id, phone, email, IP, recipient, buyer
+  account, card serial, a whole card secret) by B-tree indexes, and when a long
+  key finds nothing, its one-edit neighbours (typos) by the same indexes;
+* phone tails by ``order_phone_tails`` (the buyer's *and* the topped-up phone);
+* substrings of 3+ characters by a trigram index over a compact per-order text
+  (SQLite FTS5 ``trigram``, PostgreSQL ``pg_trgm`` GIN);
+* products (from the console's fuzzy catalogue match) by (product, created_at).
+
+Channels are capped, so a broad fragment costs at most ``CHANNEL_CAP`` index
+entries.  Their union is the candidate pool; orders found by a key, then by
+more channels, then matching more of the *soft* filters, then newer ones fill
+the bounded candidate set first.  Hard filters (the agent's explicit choices)
+exclude.  When nothing but filters was given, one index chosen per filter
+("driver") walks newest first and stops at the limit.
+
+The search index tables belong to this module: they are derived data, rebuilt
+whenever ``INDEX_VERSION`` changes, and kept fresh by ``refresh_search_index``.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, MetaData, Table, Text, and_, func, or_, select
+import hashlib
+import heapq
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Iterable, Iterator
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.base import Candidate, SearchQuery
 from adapters.sql.rows import summary_from_row, summary_select, to_cents
-from adapters.sql.schema import buyers, card_keys, orders, payments, products
+from adapters.sql.schema import buyers, card_keys, order_tags, orders, payments, products
 
-CHANNEL_CAP = 1000
+CHANNEL_CAP = 1000          # index entries one fragment may contribute
+SKU_CAP = 400               # orders of fuzzily matched products (a weak, broad channel)
+PICK_CHUNK = 5000           # ids per "IN (...)" when ranking the pool
+INDEX_BATCH = 20_000        # orders indexed per transaction
+INDEX_VERSION = 2           # bump when what is indexed changes: the index is rebuilt
+TYPO_MIN, TYPO_MAX = 12, 32  # keys whose one-edit neighbours are looked up (whole ids)
+TYPO_KEYS = 3
+NARROW_AMOUNT_CENTS = 200   # amount windows up to this many cents are looked up value by value
+NARROW_DAYS = 31            # date windows up to this long drive a filter-only search
+MAX_TRIGRAMS = 4            # trigrams asked of the index per substring
+DATE_SLACK = timedelta(days=3)  # how far a soft date is stretched for product orders
+SECRET_MIN = 8              # shorter secrets are not worth an exact lookup
+UNION_TERMS = 250           # per-value index walks in one statement (SQLite allows 500)
+KEY_CHANNELS = frozenset({"key", "key~"})
+SOFT_DIMENSIONS = frozenset({"amount", "created", "statuses", "categories"})
+
+search_meta = MetaData()
 
 # PostgreSQL keeps the searchable text in a plain table with a trigram GIN index;
 # SQLite keeps it in an FTS5 virtual table of the same name, created by hand.
 order_text = Table(
-    "order_text", MetaData(),
+    "order_text", search_meta,
     Column("order_id", BigInteger, primary_key=True),
     Column("body", Text, nullable=False),
 )
+# Last four digits of every phone an order involves: the buyer's and the one topped up.
+order_phone_tails = Table(
+    "order_phone_tails", search_meta,
+    Column("tail", String(4), primary_key=True),
+    Column("order_id", BigInteger, primary_key=True),
+    Index("ix_order_phone_tails_order", "order_id"),
+)
+# A card secret is never searchable by fragment (three characters at a time anyone
+# could spell a key out); the whole secret, normalised and hashed, finds its order.
+card_secret_digests = Table(
+    "card_secret_digests", search_meta,
+    Column("digest", String(32), primary_key=True),
+    Column("order_id", BigInteger, primary_key=True),
+    Index("ix_card_secret_digests_order", "order_id"),
+)
+search_index_state = Table(
+    "search_index_state", search_meta,
+    Column("name", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+# Newest orders carrying a tag, without sorting every order that has it.
+ix_order_tags_tag_order = Index("ix_order_tags_tag_order", order_tags.c.tag, order_tags.c.order_id)
+
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 
 
 def _is_sqlite(engine_or_conn) -> bool:
     return engine_or_conn.dialect.name == "sqlite"
 
 
+# --- the index ----------------------------------------------------------------
+
 def ensure_search_index(engine: Engine) -> None:
+    """Create the search tables; rebuild them when they were made by an older version."""
     with engine.begin() as conn:
         if _is_sqlite(conn):
             conn.exec_driver_sql(
@@ -43,9 +125,60 @@ def ensure_search_index(engine: Engine) -> None:
             conn.exec_driver_sql(
                 "CREATE INDEX IF NOT EXISTS ix_order_text_trgm ON order_text "
                 "USING gin (body gin_trgm_ops)")
-        conn.exec_driver_sql(
-            "CREATE TABLE IF NOT EXISTS order_text_state (id INTEGER PRIMARY KEY, "
-            "indexed_through BIGINT NOT NULL)")
+        for table in (order_phone_tails, card_secret_digests, search_index_state):
+            table.create(conn, checkfirst=True)
+        ix_order_tags_tag_order.create(conn, checkfirst=True)
+        version = _state(conn, "version")
+        if version == INDEX_VERSION:
+            return
+        conn.execute(delete(order_phone_tails))
+        conn.execute(delete(card_secret_digests))
+        conn.exec_driver_sql("DELETE FROM order_text")
+        _set_state(conn, "indexed_through", 0)
+        _set_state(conn, "version", INDEX_VERSION)
+    refresh_search_index(engine)
+
+
+def _state(conn: Connection, name: str) -> int | None:
+    return conn.execute(select(search_index_state.c.value)
+                        .where(search_index_state.c.name == name)).scalar()
+
+
+def _set_state(conn: Connection, name: str, value: int) -> None:
+    done = conn.execute(search_index_state.update()
+                        .where(search_index_state.c.name == name).values(value=value))
+    if not done.rowcount:
+        conn.execute(search_index_state.insert().values(name=name, value=value))
+
+
+def refresh_search_index(engine: Engine, order_ids: list[int] | None = None) -> None:
+    """Index orders added since the last call, and re-index ``order_ids`` (changed ones).
+
+    New orders go in batches, each its own transaction that also moves the
+    high-water mark, so an interrupted load resumes instead of starting over.
+    """
+    if order_ids:
+        with engine.begin() as conn:
+            for part in _chunks(sorted(set(order_ids)), 1000):
+                _index(conn, orders.c.id.in_(part), part, replace=True)
+    with engine.connect() as conn:
+        done = _state(conn, "indexed_through") or 0
+        top = conn.execute(select(func.max(orders.c.id))).scalar() or 0
+    while done < top:
+        upto = min(done + INDEX_BATCH, top)
+        with engine.begin() as conn:
+            _index(conn, and_(orders.c.id > done, orders.c.id <= upto), None, replace=False)
+            _set_state(conn, "indexed_through", upto)
+        done = upto
+
+
+def _index(conn: Connection, where, ids: list[int] | None, replace: bool) -> None:
+    if replace and ids:
+        for table in (order_phone_tails, card_secret_digests):
+            conn.execute(delete(table).where(table.c.order_id.in_(ids)))
+    _write_bodies(conn, _body_query(where), replace)
+    _write_tails(conn, where)
+    _write_digests(conn, where)
 
 
 def _joined(column):
@@ -53,174 +186,530 @@ def _joined(column):
     return func.aggregate_strings(column, " ")
 
 
-def _body_query(after_id: int, order_ids: list[int] | None = None):
+def _body_query(where):
+    """What substrings are matched against: identifiers a customer may quote in part."""
     serials = (select(_joined(card_keys.c.serial))
                .where(card_keys.c.order_id == orders.c.id).scalar_subquery())
     parts = [orders.c.order_no, func.coalesce(buyers.c.email, ""),
              func.coalesce(buyers.c.phone, ""), func.coalesce(buyers.c.account, ""),
              func.coalesce(orders.c.recipient_account, ""),
              func.coalesce(payments.c.transaction_id, ""),
+             func.coalesce(payments.c.payer, ""),
              func.coalesce(serials, "")]
     body = parts[0]
     for part in parts[1:]:
         body = body + " " + part
-    query = (select(orders.c.id, body.label("body")).select_from(orders)
-             .outerjoin(buyers, buyers.c.id == orders.c.buyer_id)
-             .outerjoin(payments, payments.c.order_id == orders.c.id))
-    if order_ids is not None:
-        return query.where(orders.c.id.in_(order_ids))
-    return query.where(orders.c.id > after_id).order_by(orders.c.id)
+    return (select(orders.c.id, body.label("body")).select_from(orders)
+            .outerjoin(buyers, buyers.c.id == orders.c.buyer_id)
+            .outerjoin(payments, payments.c.order_id == orders.c.id)
+            .where(where).order_by(orders.c.id))
 
 
-def refresh_search_index(engine: Engine, order_ids: list[int] | None = None) -> None:
-    """Index new orders (and re-index ``order_ids``) so substring search sees them."""
-    with engine.begin() as conn:
-        sqlite = _is_sqlite(conn)
-        done = conn.exec_driver_sql(
-            "SELECT indexed_through FROM order_text_state WHERE id = 1").scalar() or 0
-        top = conn.execute(select(func.max(orders.c.id))).scalar() or 0
-        if order_ids:
-            _write_bodies(conn, _body_query(0, order_ids), sqlite, replace=True)
-        if top > done:
-            _write_bodies(conn, _body_query(done), sqlite, replace=done > 0)
-            if done:
-                conn.exec_driver_sql(
-                    "UPDATE order_text_state SET indexed_through = %d WHERE id = 1" % top)
-            else:
-                conn.exec_driver_sql(
-                    "INSERT INTO order_text_state (id, indexed_through) VALUES (1, %d)" % top)
-
-
-def _write_bodies(conn: Connection, query, sqlite: bool, replace: bool) -> None:
-    if sqlite:
+def _write_bodies(conn: Connection, query, replace: bool) -> None:
+    compiled = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+    if _is_sqlite(conn):
         verb = "INSERT OR REPLACE" if replace else "INSERT"
-        sql = f"{verb} INTO order_text (rowid, body) SELECT * FROM ({_compile(conn, query)})"
-        conn.exec_driver_sql(sql)
+        conn.exec_driver_sql(f"{verb} INTO order_text (rowid, body) SELECT * FROM ({compiled})")
         return
-    compiled = _compile(conn, query)
     conn.exec_driver_sql(
         f"INSERT INTO order_text (order_id, body) {compiled} "
         "ON CONFLICT (order_id) DO UPDATE SET body = EXCLUDED.body")
 
 
-def _compile(conn: Connection, query) -> str:
-    return str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+def phone_tail(value: str | None) -> str | None:
+    """The last four digits of a Chinese mobile number (with or without +86), else None."""
+    if not value:
+        return None
+    match = _MOBILE.match(re.sub(r"[\s-]", "", value))
+    return match.group(1)[-4:] if match else None
 
 
-# --- search -----------------------------------------------------------------
+def _write_tails(conn: Connection, where) -> None:
+    rows = conn.execute(select(orders.c.id, buyers.c.phone, orders.c.recipient_account)
+                        .select_from(orders)
+                        .outerjoin(buyers, buyers.c.id == orders.c.buyer_id).where(where))
+    pairs = set()
+    for order_id, phone, recipient in rows:
+        for value in (phone, recipient):
+            tail = phone_tail(value)
+            if tail:
+                pairs.add((tail, order_id))
+    if pairs:
+        conn.execute(order_phone_tails.insert(),
+                     [{"tail": t, "order_id": i} for t, i in sorted(pairs)])
+
+
+def secret_digest(secret: str) -> str:
+    """How a whole card secret is looked up: letters and digits only, upper case, hashed."""
+    normal = _NON_ALNUM.sub("", secret).upper()
+    return hashlib.sha256(normal.encode()).hexdigest()[:32]
+
+
+def _write_digests(conn: Connection, where) -> None:
+    rows = conn.execute(select(card_keys.c.order_id, card_keys.c.secret)
+                        .select_from(orders).join(card_keys, card_keys.c.order_id == orders.c.id)
+                        .where(where))
+    pairs = {(secret_digest(secret), order_id) for order_id, secret in rows
+             if len(_NON_ALNUM.sub("", secret)) >= SECRET_MIN}
+    if pairs:
+        conn.execute(card_secret_digests.insert(),
+                     [{"digest": d, "order_id": i} for d, i in sorted(pairs)])
+
+
+# --- search -------------------------------------------------------------------
+
+@dataclass
+class _Channel:
+    """Order ids one kind of fragment found, newest first where the index allows."""
+
+    name: str
+    ids: list[int]
+    complete: bool = True
+
+
+@dataclass
+class _Filters:
+    """The query's filter dimensions, split into hard (exclude) and soft (prefer)."""
+
+    query: SearchQuery
+    hard: set[str] = field(default_factory=set)
+    soft: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, query: SearchQuery) -> "_Filters":
+        present = set()
+        if query.amount_min is not None or query.amount_max is not None:
+            present.add("amount")
+        if query.created_from or query.created_to:
+            present.add("created")
+        if query.statuses:
+            present.add("statuses")
+        if query.categories:
+            present.add("categories")
+        if query.tags:
+            present.add("tags")
+        soft = present & set(query.soft) & SOFT_DIMENSIONS
+        return cls(query, present - soft, soft)
+
+    @property
+    def present(self) -> set[str]:
+        return self.hard | self.soft
+
+    def conditions(self, dims: Iterable[str]) -> list:
+        q, out = self.query, []
+        for dim in sorted(set(dims)):
+            if dim == "amount":
+                if q.amount_min is not None:
+                    out.append(orders.c.amount_cents >= to_cents(q.amount_min))
+                if q.amount_max is not None:
+                    out.append(orders.c.amount_cents <= to_cents(q.amount_max))
+            elif dim == "created":
+                if q.created_from:
+                    out.append(orders.c.created_at >= q.created_from)
+                if q.created_to:
+                    out.append(orders.c.created_at < q.created_to)
+            elif dim == "statuses":
+                out.append(orders.c.status.in_(sorted(q.statuses)))
+            elif dim == "categories":
+                out.append(orders.c.product_id.in_(
+                    select(products.c.id).where(products.c.category.in_(sorted(q.categories)))))
+            elif dim == "tags":  # per candidate through the (order_id, tag) key
+                out.append(exists().where(order_tags.c.order_id == orders.c.id,
+                                          order_tags.c.tag.in_(sorted(q.tags))))
+        return out
+
 
 def search(engine: Engine, query: SearchQuery) -> list[Candidate]:
+    """Up to ``query.limit`` candidates, the likeliest first (the console ranks them)."""
+    limit = max(0, int(query.limit))
+    if limit == 0:
+        return []
+    filters = _Filters.of(query)
     with engine.connect() as conn:
-        channels = _channels(conn, query)
-        hits: dict[int, set[str]] = {}
-        for name, ids in channels:
-            for order_id in ids:
-                hits.setdefault(order_id, set()).add(name)
-        ids = _combine(channels)
-        if not channels:
-            rows = conn.execute(_filtered(summary_select(), query)
-                                .order_by(orders.c.created_at.desc()).limit(query.limit)).all()
-            return [Candidate(summary_from_row(r), frozenset(_filter_hits(query))) for r in rows]
-        if not ids:
+        channels = _channels(conn, query, filters)
+        if channels or _has_fragments(query):
+            picked = _pick(conn, channels, filters, limit)
+        else:
+            picked = _browse(conn, filters, limit)
+        if not picked:
             return []
-        rows = []
-        for part in _chunks(sorted(ids), 900):
-            rows.extend(conn.execute(_filtered(summary_select(), query)
-                                     .where(orders.c.id.in_(part))).all())
-    rows.sort(key=lambda r: r.created_at, reverse=True)
-    return [Candidate(summary_from_row(r), frozenset(hits.get(r.id, set()) | _filter_hits(query)))
-            for r in rows[:query.limit]]
+        rows = {}
+        for part in _chunks(picked, PICK_CHUNK):
+            for row in conn.execute(summary_select().where(orders.c.id.in_(part))):
+                rows[row.id] = row
+    found: dict[int, set[str]] = {}
+    for channel in channels:
+        for order_id in channel.ids:
+            found.setdefault(order_id, set()).add("key" if channel.name == "key~" else channel.name)
+    return [Candidate(summary_from_row(rows[i]),
+                      frozenset(found.get(i, set()) | _filter_hits(filters, rows[i])))
+            for i in picked if i in rows]
 
 
-def _chunks(items: list, size: int):
+def _has_fragments(query: SearchQuery) -> bool:
+    """Fragments that found nothing still mean "nothing", not "show the newest orders"."""
+    return bool(query.keys or query.phone_tails or query.skus
+                or any(len(s.strip()) >= 3 for s in query.substrings))
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def _combine(channels: list[tuple[str, set[int]]]) -> set[int]:
-    """Keys win outright; weak fragments intersect, or unite when they share nothing."""
-    keys = [ids for name, ids in channels if name == "key"]
-    if keys and keys[0]:
-        return keys[0]
-    weak = [ids for name, ids in channels if name != "key" and ids]
-    if not weak:
-        return set()
-    common = set.intersection(*weak)
-    return common if common else set().union(*weak)
-
-
-def _filter_hits(query: SearchQuery) -> set[str]:
-    hits = set()
-    if query.amount_min is not None or query.amount_max is not None:
+def _filter_hits(filters: _Filters, row) -> set[str]:
+    """Which filters this order satisfies (hard ones always; soft ones when they match)."""
+    q, hits = filters.query, set()
+    cents = row.amount_cents
+    if "amount" in filters.present and cents is not None \
+            and (q.amount_min is None or cents >= to_cents(q.amount_min)) \
+            and (q.amount_max is None or cents <= to_cents(q.amount_max)):
         hits.add("amount")
-    if query.created_from or query.created_to:
+    if "created" in filters.present \
+            and (q.created_from is None or row.created_at >= q.created_from) \
+            and (q.created_to is None or row.created_at < q.created_to):
         hits.add("date")
+    if "statuses" in filters.present and row.status in q.statuses:
+        hits.add("status")
+    if "categories" in filters.present and row.category in q.categories:
+        hits.add("category")
+    if "tags" in filters.hard:
+        hits.add("tag")
     return hits
 
 
-def _filtered(select_query, query: SearchQuery):
-    conditions = []
-    if query.amount_min is not None:
-        conditions.append(orders.c.amount_cents >= to_cents(query.amount_min))
-    if query.amount_max is not None:
-        conditions.append(orders.c.amount_cents <= to_cents(query.amount_max))
-    if query.created_from:
-        conditions.append(orders.c.created_at >= query.created_from)
-    if query.created_to:
-        conditions.append(orders.c.created_at < query.created_to)
-    if query.statuses:
-        conditions.append(orders.c.status.in_(sorted(query.statuses)))
-    if query.categories:
-        conditions.append(products.c.category.in_(sorted(query.categories)))
-    return select_query.where(and_(*conditions)) if conditions else select_query
+# --- channels -------------------------------------------------------------------
 
-
-def _channels(conn: Connection, query: SearchQuery) -> list[tuple[str, set[int]]]:
-    channels: list[tuple[str, set[int]]] = []
-    if query.keys:
-        channels.append(("key", _by_keys(conn, list(query.keys))))
+def _channels(conn: Connection, query: SearchQuery, filters: _Filters) -> list[_Channel]:
+    channels: list[_Channel] = []
+    keys = [k.strip() for k in query.keys if k and k.strip()]
+    found = False
+    if keys:
+        exact = _by_keys(conn, keys)
+        channels.append(_Channel("key", exact))
+        if not exact:
+            channels.append(_Channel("key~", _by_typo(conn, keys)))
+        found = bool(exact or channels[-1].ids)
     if query.phone_tails:
-        channels.append(("phone_tail", _ids(conn, select(orders.c.id)
-                         .join(buyers, buyers.c.id == orders.c.buyer_id)
-                         .where(buyers.c.phone_tail.in_(list(query.phone_tails))))))
-    for fragment in query.substrings:
-        if len(fragment) >= 3:
-            channels.append(("substring", _by_substring(conn, fragment)))
+        channels.append(_by_tails(conn, query.phone_tails))
+    # a key that found its order need not be looked for again as a substring
+    settled = {k.casefold() for k in keys} if found else set()
+    for fragment in dict.fromkeys(s.strip() for s in query.substrings):
+        if len(fragment) >= 3 and fragment.casefold() not in settled:
+            channels.append(_by_substring(conn, fragment))
     if query.skus:
-        q = (select(orders.c.id).join(products, products.c.id == orders.c.product_id)
-             .where(products.c.sku.in_(sorted(query.skus))))
-        if query.created_from:
-            q = q.where(orders.c.created_at >= query.created_from)
-        if query.created_to:
-            q = q.where(orders.c.created_at < query.created_to)
-        channels.append(("sku", _ids(conn, q.order_by(orders.c.created_at.desc()))))
-    return channels
+        channels.append(_by_skus(conn, query.skus, filters))
+    return [c for c in channels if c.ids or c.name in KEY_CHANNELS]
 
 
-def _ids(conn: Connection, query) -> set[int]:
-    return set(conn.execute(query.limit(CHANNEL_CAP)).scalars())
+def _scalars(conn: Connection, query) -> list[int]:
+    return list(dict.fromkeys(conn.execute(query).scalars()))
 
 
-def _by_keys(conn: Connection, keys: list[str]) -> set[int]:
-    lowered = [k.lower() for k in keys]
-    found = _ids(conn, select(orders.c.id).where(or_(
-        orders.c.order_no.in_(keys), orders.c.buyer_ip.in_(keys),
-        orders.c.recipient_account.in_(keys))))
-    found |= _ids(conn, select(payments.c.order_id).where(payments.c.transaction_id.in_(keys)))
-    found |= _ids(conn, select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
-                  .where(or_(buyers.c.phone.in_(keys), buyers.c.email.in_(lowered))))
-    found |= _ids(conn, select(card_keys.c.order_id).where(
-        card_keys.c.serial.in_(keys), card_keys.c.order_id.is_not(None)))
-    return found
+def _by_keys(conn: Connection, keys: list[str]) -> list[int]:
+    """Exact identifiers, each through its own index; lower-case spellings too (emails, hex ids)."""
+    variants = list(dict.fromkeys([*keys, *(k.lower() for k in keys), *(k.upper() for k in keys)]))
+    lowered = list(dict.fromkeys(k.lower() for k in keys))
+    queries = [
+        select(orders.c.id).where(orders.c.order_no.in_(variants)),
+        select(orders.c.id).where(orders.c.buyer_ip.in_(variants)),
+        select(orders.c.id).where(orders.c.recipient_account.in_(variants)),
+        select(payments.c.order_id).where(payments.c.transaction_id.in_(variants)),
+        select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
+        .where(buyers.c.phone.in_(variants)),
+        select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
+        .where(buyers.c.email.in_(lowered)),
+        select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
+        .where(buyers.c.account.in_(variants)),
+        select(card_keys.c.order_id).where(card_keys.c.serial.in_(variants),
+                                           card_keys.c.order_id.is_not(None)),
+        select(card_secret_digests.c.order_id).where(
+            card_secret_digests.c.digest.in_([secret_digest(k) for k in keys])),
+    ]
+    return _union_ids(conn, queries)[:CHANNEL_CAP * 2]
 
 
-def _by_substring(conn: Connection, fragment: str) -> set[int]:
+def _union_ids(conn: Connection, queries: list) -> list[int]:
+    """Several one-index lookups in one round trip, each capped at ``CHANNEL_CAP``."""
+    parts = [q.limit(CHANNEL_CAP).subquery() for q in queries]
+    union = union_all(*(select(part.c[0].label("order_id")) for part in parts))
+    return _scalars(conn, union)
+
+
+def neighbours(key: str) -> list[str]:
+    """Every string one typo away (a wrong, missing, extra or swapped character).
+
+    Digits are replaced by digits and letters by letters, which is how people
+    mistype numbers read off a screen; the list stays in the hundreds.
+    """
+    key = key.upper()
+    digits, letters = "0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    inserts = digits + "".join(sorted({c for c in key if c.isalpha()}))
+    out = set()
+    for i, ch in enumerate(key):
+        out.add(key[:i] + key[i + 1:])
+        for other in (digits if ch.isdigit() else letters if ch.isalpha() else ""):
+            if other != ch:
+                out.add(key[:i] + other + key[i + 1:])
+        if i + 1 < len(key) and key[i + 1] != ch:
+            out.add(key[:i] + key[i + 1] + ch + key[i + 2:])
+    for i in range(len(key) + 1):
+        for other in inserts:
+            out.add(key[:i] + other + key[i:])
+    out.discard(key)
+    return sorted(out)
+
+
+def _by_typo(conn: Connection, keys: list[str]) -> list[int]:
+    """Long identifiers with one typo: their neighbours through the same exact indexes."""
+    found: list[int] = []
+    typo_keys = [k for k in keys if TYPO_MIN <= len(k) <= TYPO_MAX and k.isalnum()][:TYPO_KEYS]
+    for key in typo_keys:
+        near = neighbours(key)
+        found.extend(_union_ids(conn, [
+            select(orders.c.id).where(orders.c.order_no.in_(near)),
+            select(payments.c.order_id).where(payments.c.transaction_id.in_(near))]))
+    return list(dict.fromkeys(found))
+
+
+def _by_tails(conn: Connection, tails: Iterable[str]) -> _Channel:
+    wanted = sorted({t for t in tails if t and len(t) == 4 and t.isdigit()})
+    ids: list[int] = []
+    for tail in wanted:
+        ids.extend(_scalars(conn, select(order_phone_tails.c.order_id)
+                            .where(order_phone_tails.c.tail == tail)
+                            .order_by(order_phone_tails.c.order_id.desc()).limit(CHANNEL_CAP)))
+    return _Channel("phone_tail", list(dict.fromkeys(ids)), len(ids) < CHANNEL_CAP)
+
+
+def trigram_query(fragment: str, most: int = MAX_TRIGRAMS) -> str:
+    """An FTS5 query that every text containing ``fragment`` satisfies, cheap to answer.
+
+    A phrase of all overlapping trigrams reads every trigram's posting list; the
+    non-overlapping ones (at most ``most``, spread, the last included) read a
+    third of them, and ``_by_substring`` checks the survivors with ``LIKE``.
+    Each trigram is quoted, so ``"``, ``*``, ``NEAR`` or ``AND`` are plain text.
+    """
+    starts = list(range(0, len(fragment) - 2, 3))
+    if starts[-1] != len(fragment) - 3:
+        starts.append(len(fragment) - 3)
+    if len(starts) > most:
+        step = (len(starts) - 1) / (most - 1)
+        starts = [starts[round(i * step)] for i in range(most)]
+    grams = dict.fromkeys(fragment[i:i + 3] for i in starts)
+    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
+
+
+def _like_pattern(fragment: str) -> str:
+    return "%" + fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _by_substring(conn: Connection, fragment: str) -> _Channel:
     if _is_sqlite(conn):
-        phrase = '"' + fragment.replace('"', '""') + '"'
+        # "body || ''" keeps LIKE a check on the rows MATCH found, not a second index query
         rows = conn.exec_driver_sql(
-            "SELECT rowid FROM order_text WHERE order_text MATCH ? LIMIT ?",
-            (phrase, CHANNEL_CAP))
-        return {r[0] for r in rows}
-    pattern = "%" + fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return _ids(conn, select(order_text.c.order_id).where(order_text.c.body.ilike(pattern)))
+            "SELECT rowid FROM order_text WHERE order_text MATCH ? "
+            "AND (body || '') LIKE ? ESCAPE '\\' ORDER BY rowid DESC LIMIT ?",
+            (trigram_query(fragment), _like_pattern(fragment), CHANNEL_CAP))
+        ids = [r[0] for r in rows]
+    else:
+        # no ORDER BY: with one, PostgreSQL may walk the primary key backwards and
+        # filter every row instead of asking the trigram index
+        ids = sorted(_scalars(conn, select(order_text.c.order_id)
+                              .where(order_text.c.body.ilike(_like_pattern(fragment), escape="\\"))
+                              .limit(CHANNEL_CAP)), reverse=True)
+    return _Channel("substring", ids, len(ids) < CHANNEL_CAP)
+
+
+def _by_skus(conn: Connection, skus: Iterable[str], filters: _Filters) -> _Channel:
+    """Orders of the matched products, newest first; those in the query's window first.
+
+    A soft date is widened by ``DATE_SLACK`` on both sides for the rest of the
+    channel: a customer's "yesterday" is often the day before, and the widened
+    window keeps the channel to days near the one named instead of the newest.
+    """
+    product_ids = _scalars(conn, select(products.c.id).where(products.c.sku.in_(sorted(skus))))
+    hard = filters.conditions(filters.hard - {"categories", "tags"})
+    soft = filters.soft & {"created", "amount"}
+    per = _spread(SKU_CAP, len(product_ids), 50)
+    if not soft:
+        ids = _newest_by(conn, orders.c.product_id, product_ids, hard,
+                         "ix_orders_product", SKU_CAP, per)
+        return _Channel("sku", ids, len(ids) < SKU_CAP)
+    ids = _newest_by(conn, orders.c.product_id, product_ids,
+                     [*hard, *filters.conditions(soft)], "ix_orders_product", SKU_CAP, per)
+    if len(ids) < min(SKU_CAP, filters.query.limit):  # else the fill could not be picked
+        near = _widened(filters.query) if "created" in soft else []
+        more = _newest_by(conn, orders.c.product_id, product_ids, [*hard, *near],
+                          "ix_orders_product", SKU_CAP - len(ids), per)
+        ids = list(dict.fromkeys([*ids, *more]))[:SKU_CAP]
+    return _Channel("sku", ids, len(ids) < SKU_CAP)
+
+
+def _widened(q: SearchQuery) -> list:
+    out = []
+    if q.created_from:
+        out.append(orders.c.created_at >= q.created_from - DATE_SLACK)
+    if q.created_to:
+        out.append(orders.c.created_at < q.created_to + DATE_SLACK)
+    return out
+
+
+# --- choosing from the pool --------------------------------------------------------
+
+class _Raw(TypeDecorator):
+    """A column read as the driver returns it (ordering only; no conversion cost)."""
+
+    impl = String
+    cache_ok = True
+
+
+def _pick(conn: Connection, channels: list[_Channel], filters: _Filters,
+          limit: int) -> list[int]:
+    """Keys first, then orders more channels agree on, soft matches, newest; hard filters apply."""
+    votes: dict[int, int] = {}
+    keyed: set[int] = set()
+    for channel in channels:
+        for order_id in channel.ids:
+            votes[order_id] = votes.get(order_id, 0) + 1
+        if channel.name in KEY_CHANNELS:
+            keyed.update(channel.ids)
+    if not votes:
+        return []
+    hard = filters.conditions(filters.hard)
+    # how many of the soft filters an order meets: date and amount beat either alone
+    matches = [case((and_(*filters.conditions({dim})), 1), else_=0) for dim in sorted(filters.soft)]
+    preferred = sum(matches[1:], matches[0]) if matches else literal(0)
+    scored = []
+    for part in _chunks(sorted(votes), PICK_CHUNK):
+        # created_at only orders rows here: compared as stored, not turned into datetimes
+        stmt = (select(orders.c.id, type_coerce(orders.c.created_at, _Raw),
+                       preferred.label("preferred"))
+                .where(orders.c.id.in_(part), *hard)
+                .with_hint(orders, "NOT INDEXED", dialect_name="sqlite"))  # by rowid only
+        for order_id, created_at, pref in conn.execute(stmt):
+            scored.append((order_id in keyed, votes[order_id], pref, created_at, order_id))
+    best = heapq.nlargest(limit, scored)
+    return [row[-1] for row in best]
+
+
+def _browse(conn: Connection, filters: _Filters, limit: int) -> list[int]:
+    """Only filters were given: the newest orders matching all of them first.
+
+    When those are fewer than ``limit``, the soft filters most often wrong are
+    let go one after the other while something else still narrows: the status
+    read from "没收到" (the order may be delivered, the mail in spam), then the
+    date (customers misplace a day more often than an amount or a product).
+    """
+    dims = set(filters.present)
+    ids = _newest(conn, filters, dims, limit)
+    for dim in ("statuses", "created"):
+        if len(ids) >= limit or dim not in filters.soft or not dims - {dim}:
+            continue
+        dims.discard(dim)
+        ids = list(dict.fromkeys([*ids, *_newest(conn, filters, dims, limit)]))[:limit]
+    return ids
+
+
+def _newest(conn: Connection, filters: _Filters, dims: set[str], limit: int) -> list[int]:
+    """Newest orders matching ``dims``, walked along the most selective index ("driver")."""
+    q = filters.query
+    others = lambda driver: filters.conditions(dims - {driver})  # noqa: E731
+    if "tags" in dims:
+        return _newest_tagged(conn, q.tags, others("tags"), limit)
+    span = _amount_span(q)
+    if "amount" in dims and span is not None and span <= NARROW_AMOUNT_CENTS:
+        low = to_cents(q.amount_min)
+        cents = list(range(low, low + span + 1))
+        return _newest_by(conn, orders.c.amount_cents, cents, others("amount"),
+                          "ix_orders_amount", limit, _spread(limit, len(cents), 20))
+    if "created" in dims and _days(q) <= NARROW_DAYS:
+        return _newest_in(conn, [*filters.conditions({"created"}), *others("created")],
+                          "ix_orders_created", limit)
+    if "statuses" in dims:
+        return _newest_by(conn, orders.c.status, sorted(q.statuses), others("statuses"),
+                          "ix_orders_status", limit)
+    if "categories" in dims:
+        product_ids = _scalars(conn, select(products.c.id)
+                               .where(products.c.category.in_(sorted(q.categories))))
+        return _newest_by(conn, orders.c.product_id, product_ids, others("categories"),
+                          "ix_orders_product", limit)
+    if "amount" in dims:
+        return _newest_in(conn, [*filters.conditions({"amount"}), *others("amount")],
+                          "ix_orders_amount", limit, order_by_index=False)
+    return _newest_in(conn, filters.conditions(dims), "ix_orders_created", limit)
+
+
+def _amount_span(q: SearchQuery) -> int | None:
+    if q.amount_min is None or q.amount_max is None:
+        return None
+    return max(0, to_cents(q.amount_max) - to_cents(q.amount_min))
+
+
+def _days(q: SearchQuery) -> float:
+    if not (q.created_from and q.created_to):
+        return float("inf")
+    return (q.created_to - q.created_from) / timedelta(days=1)
+
+
+def _indexed(stmt, index: str):
+    """Pin SQLite to the driver index (PostgreSQL plans by its statistics)."""
+    return stmt.with_hint(orders, f"INDEXED BY {index}", dialect_name="sqlite")
+
+
+def _newest_in(conn: Connection, conditions: list, index: str, limit: int,
+               order_by_index: bool = True) -> list[int]:
+    stmt = (select(orders.c.id).where(*conditions)
+            .order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit))
+    if order_by_index or conditions:
+        stmt = _indexed(stmt, index)
+    return _scalars(conn, stmt)
+
+
+def _newest_by(conn: Connection, column, values: list, conditions: list, index: str,
+               limit: int, per_walk: int | None = None) -> list[int]:
+    """One index walk per value of ``column`` (each already newest first), merged in SQL.
+
+    ``UNION ALL`` of per-value ``LIMIT`` walks reads at most ``per_walk`` entries
+    per value (``limit`` by default, which makes the merge exact), where one
+    ``IN (...)`` would read and sort every order having any of the values.
+    """
+    per = per_walk or limit
+    found: list[tuple] = []
+    for part in _chunks(list(values), UNION_TERMS):
+        walks = [_indexed(select(type_coerce(orders.c.created_at, _Raw).label("created_at"),
+                                 orders.c.id)
+                          .where(column == value, *conditions)
+                          .order_by(orders.c.created_at.desc()).limit(per), index).subquery()
+                 for value in part]
+        if not walks:
+            continue
+        merged = union_all(*(select(w.c.created_at, w.c.id) for w in walks)).subquery()
+        found.extend(conn.execute(select(merged.c.created_at, merged.c.id)
+                                  .order_by(merged.c.created_at.desc(), merged.c.id.desc())
+                                  .limit(limit)))
+    found.sort(reverse=True)
+    return list(dict.fromkeys(order_id for _, order_id in found))[:limit]
+
+
+def _spread(total: int, values: int, floor: int) -> int:
+    """Entries per walk when ``values`` walks share ``total`` loosely (twice the fair share)."""
+    return max(floor, -(-2 * total // max(values, 1)))
+
+
+def _newest_tagged(conn: Connection, tags: Iterable[str], conditions: list,
+                   limit: int) -> list[int]:
+    """Tagged orders, highest id first along (tag, order_id), other filters checked per row."""
+    found: list[int] = []
+    for tag in sorted(set(tags)):
+        stmt = (select(order_tags.c.order_id)
+                .join(orders, orders.c.id == order_tags.c.order_id)
+                .where(order_tags.c.tag == tag, *conditions)
+                .order_by(order_tags.c.order_id.desc()).limit(limit)
+                .with_hint(order_tags, "INDEXED BY ix_order_tags_tag_order",
+                           dialect_name="sqlite")
+                .with_hint(orders, "NOT INDEXED", dialect_name="sqlite"))
+        found.extend(_scalars(conn, stmt))
+    return sorted(set(found), reverse=True)[:limit]
+
 

@@ -5,13 +5,14 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Callable, Iterable, Mapping
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from adapters.base import (
+    CAP_CANCEL, CAP_EDIT, CAP_REFUND, CAP_REISSUE,
     CAP_CHANGES, CAP_DELIVERY_LOG, CAP_IMPORT, CAP_PHONE, CAP_SEARCH, CardKey, Candidate,
     Contact, NotAllowed, Order, OrderChange, OrderNotFound, OrderSummary, Page, Product,
-    SearchQuery, StoreUnavailable,
+    RelatedCounts, SearchQuery, StoreUnavailable,
 )
 from adapters.sql.engine import store_engine
 from adapters.sql.loader import Loader, batched
@@ -21,13 +22,31 @@ from adapters.sql.rows import (
 from adapters.sql.schema import (
     buyers, card_keys, create_schema, order_events, order_tags, orders, payments, products,
 )
-from adapters.sql import retrieval
+from adapters.sql import actions, retrieval
+
+
+def _related_counts_query():
+    """One statement for both counts; built once because building it costs more than running it."""
+    other, this = orders.alias("other"), orders.alias("this")
+
+    def count_same(column: str):
+        return (select(func.count()).select_from(other)
+                .where(other.c[column] == this.c[column], other.c.id != this.c.id)
+                .scalar_subquery())
+
+    return (select(count_same("buyer_ip").label("same_ip"),
+                   count_same("buyer_id").label("same_buyer"))
+            .where(this.c.order_no == bindparam("order_no")))
+
+
+_RELATED_COUNTS = _related_counts_query()
 
 
 class SqlOrderStore:
     """Reads and acts on the reference schema; every read goes through an index."""
 
-    capabilities = frozenset({CAP_SEARCH, CAP_DELIVERY_LOG, CAP_PHONE, CAP_CHANGES, CAP_IMPORT})
+    capabilities = frozenset({CAP_SEARCH, CAP_DELIVERY_LOG, CAP_PHONE, CAP_CHANGES, CAP_IMPORT,
+                              CAP_EDIT, CAP_REISSUE, CAP_REFUND, CAP_CANCEL})
 
     def __init__(self, url: str, create: bool = True) -> None:
         self.url = url
@@ -119,6 +138,34 @@ class SqlOrderStore:
                 return [summary_from_row(r) for r in conn.execute(query)]
         return self.guarded(read)
 
+    def related(self, order_no: str) -> RelatedCounts:
+        """Other orders from this order's IP and buyer, counted on ix_orders_ip/ix_orders_buyer."""
+        def read() -> RelatedCounts:
+            with self.engine.connect() as conn:
+                row = conn.execute(_RELATED_COUNTS, {"order_no": order_no}).first()
+            if row is None:
+                raise OrderNotFound(order_no)
+            return RelatedCounts(same_ip=row.same_ip, same_buyer=row.same_buyer)
+        return self.guarded(read)
+
+    def orders_for_ip(self, ip: str, limit: int = 50) -> list[OrderSummary]:
+        """Orders placed from ``ip``, newest first (exact match on ix_orders_ip).
+
+        The newest ids are picked before joining, so a busy IP (a shared NAT with
+        thousands of orders) does not pay for thousands of joins it will not show.
+        """
+        if not ip:
+            return []
+        newest = (select(orders.c.id).where(orders.c.buyer_ip == ip)
+                  .order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit))
+        query = (summary_select().where(orders.c.id.in_(newest))
+                 .order_by(orders.c.created_at.desc(), orders.c.id.desc()))
+
+        def read():
+            with self.engine.connect() as conn:
+                return [summary_from_row(r) for r in conn.execute(query)]
+        return self.guarded(read)
+
     def search(self, query: SearchQuery) -> list[Candidate]:
         return self.guarded(lambda: retrieval.search(self.engine, query))
 
@@ -176,16 +223,28 @@ class SqlOrderStore:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(orders)).scalar_one()
 
-    # --- actions (declared by capability; see actions module when present) ----
+    # --- actions (each once per key, under the order's lock: see actions.py) ----
+    def _act(self, order_no: str, kind: str, key: str, work) -> Order:
+        ran = self.guarded(lambda: actions.run_once(self.engine, order_no, kind, key, work))
+        if ran and kind == "edit":
+            self.guarded(lambda: retrieval.refresh_search_index(
+                self.engine, [self._order_id(order_no)]))
+        return self.get(order_no)
+
+    def _order_id(self, order_no: str) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(orders.c.id).where(orders.c.order_no == order_no))\
+                .scalar_one()
+
     def apply_edit(self, order_no: str, changes: Mapping[str, object], key: str) -> Order:
-        raise NotAllowed("this order store cannot edit orders")
+        return self._act(order_no, "edit", key, actions.edit_work(changes))
 
     def reissue(self, order_no: str, reason: str, key: str) -> Order:
-        raise NotAllowed("this order store cannot reissue card keys")
+        return self._act(order_no, "reissue", key, actions.reissue_work(reason))
 
     def refund(self, order_no: str, amount: Decimal, reason: str, key: str) -> Order:
-        raise NotAllowed("this order store cannot refund")
+        return self._act(order_no, "refund", key, actions.refund_work(amount, reason))
 
     def cancel(self, order_no: str, reason: str, key: str) -> Order:
-        raise NotAllowed("this order store cannot cancel orders")
+        return self._act(order_no, "cancel", key, actions.cancel_work(reason))
 

@@ -34,5 +34,12 @@ def recent():
 @bp.get("/orders/<order_no>")
 @role_required("agent")
 def detail(order_no: str):
-    """The full order as the console shows it; secrets masked."""
-    return jsonify(order_json(get_store().get(order_no.strip())))
+    """The full order as the console shows it (secrets masked), with its story: plain-words
+    status in the agent's language (``?lang=en|zh_CN`` overrides), timeline, proof
+    warnings, related-order counts, agent notes and tags."""
+    from console.extensions import db
+    from console.orders.detail import build_detail, detail_json
+    from console.orders.views import agent_lang, related_links
+
+    view = build_detail(get_store(), db.session, order_no.strip(), agent_lang())
+    return jsonify(detail_json(view, order_json(view.order), related_links(view)))

@@ -1,8 +1,8 @@
 from flask import current_app, render_template, request
 from flask_login import login_required
+from werkzeug.datastructures import MultiDict
 
 from console.pages import bp
-from console.store import get_store
 
 
 def _page_number() -> int:
@@ -15,9 +15,26 @@ def _page_number() -> int:
 @bp.get("/")
 @login_required
 def index():
-    """Search box first, then the latest orders, a page at a time."""
+    """Search box first; with an empty box the latest orders, a page at a time.
+
+    The page renders the same search the box runs as you type (``search.js``
+    asks ``/api/orders/search``), so a shared or reloaded URL shows the same
+    results and the page works without JavaScript.
+    """
+    from console.api.search import hit_json, request_from_args, run_search, zone
+    from console.errors import ApiError
+    from console.pages.search import page_context
+
     size = current_app.config["PAGE_SIZE"]
     number = _page_number()
-    page = get_store().recent(offset=(number - 1) * size, limit=size)
-    pages = max(1, -(-page.total // size))
-    return render_template("index.html", page=page, number=number, pages=pages)
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    args["limit"], args["offset"] = [str(size)], [str((number - 1) * size)]
+    error, found = None, None
+    try:
+        found = run_search(request_from_args(MultiDict(args), size))
+    except ApiError as exc:
+        error = exc.message
+    hits = [hit_json(h, zone()) for h in found.page] if found else []
+    return render_template("index.html", **page_context(found, hits, number, size, error)), \
+        400 if error else 200

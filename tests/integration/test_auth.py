@@ -22,7 +22,7 @@ def test_login_then_orders_page_then_logout(client, auth, loaded_store):
     page = client.get("/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'id="topsearch"' in html
+    assert 'id="q"' in html  # the search box comes first
     first = loaded_store.recent(limit=1).items[0]
     assert first.order_no in html
     assert auth.logout().status_code == 302

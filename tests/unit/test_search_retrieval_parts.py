@@ -1,0 +1,87 @@
+"""The small pure pieces search retrieval is built from: typo neighbours, trigram queries, tags."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz.distance import OSA
+
+from adapters.base import Product
+from adapters.sql.retrieval import neighbours, phone_tail, secret_digest, trigram_query
+from console.search.service import CatalogueCache, InvalidSearch, normalise_tags, split_tags
+
+ORDER_NO = "KD202611250384019265"
+
+
+def test_neighbours_hold_every_single_slip_of_an_order_number():
+    near = set(neighbours(ORDER_NO))
+    assert ORDER_NO not in near
+    assert "KD202611250384019205" in near   # wrong digit
+    assert "KD20261125038401965" in near    # missing digit
+    assert "KD2026112503840192655" in near  # extra digit
+    assert "KD202611250384012965" in near   # swapped neighbours
+    assert "KB202611250384019265" in near   # wrong letter
+    assert all(OSA.distance(ORDER_NO, n) == 1 for n in near)
+    assert len(near) < 1000  # one IN (...) lookup, not a scan
+
+
+@settings(max_examples=200)
+@given(st.text(min_size=3, max_size=80))
+def test_a_trigram_query_only_asks_for_pieces_of_the_fragment(fragment):
+    query = trigram_query(fragment)
+    grams = [g.replace('""', '"') for g in query[1:-1].split('" AND "')]
+    assert 1 <= len(grams) <= 4
+    assert all(len(g) == 3 and g in fragment for g in grams)
+    assert fragment.endswith(grams[-1]) or fragment[-3:] in grams
+
+
+def test_trigram_query_quotes_fts_syntax():
+    assert trigram_query('a"b*c NEAR') == '"a""b" AND "*c " AND "NEA" AND "EAR"'
+
+
+@pytest.mark.parametrize("value, tail", [
+    ("13812345678", "5678"), ("+86 138-1234-5678", "5678"), ("8613812345678", "5678"),
+    ("12345678", None), ("abc", None), (None, None), ("5123456789", None),
+])
+def test_phone_tail_only_for_mobile_numbers(value, tail):
+    assert phone_tail(value) == tail
+
+
+def test_secret_digest_ignores_case_and_separators():
+    assert secret_digest("abcd-efgh-1234") == secret_digest("ABCDEFGH1234")
+    assert secret_digest("ABCDEFGH1234") != secret_digest("ABCDEFGH1235")
+
+
+@pytest.mark.parametrize("text, rest, tags", [
+    ("tag:vip 尾号1234", "尾号1234", ["vip"]),
+    ('tag:"repeat buyer" steam', "steam", ["repeat buyer"]),
+    ("标签：加急 话费", "话费", ["加急"]),
+    ("hashtag:nope", "hashtag:nope", []),
+    ("TAG:a tag:b", "", ["a", "b"]),
+])
+def test_split_tags(text, rest, tags):
+    left, found = split_tags(text)
+    assert " ".join(left.split()) == rest
+    assert [tag for _, tag in found] == tags
+
+
+def test_tags_are_normalised_and_bounded():
+    assert normalise_tags([" Repeat   Buyer ", "repeat buyer", "VIP"]) == ("repeat buyer", "vip")
+    with pytest.raises(InvalidSearch):
+        normalise_tags(["x" * 41])
+    with pytest.raises(InvalidSearch):
+        normalise_tags([f"t{i}" for i in range(11)])
+
+
+def test_catalogue_cache_rebuilds_when_stale(tmp_path):
+    from adapters.sql.store import SqlOrderStore
+
+    store = SqlOrderStore(f"sqlite:///{tmp_path / 'store.db'}")
+    store.add_products([Product("STEAM-100", "Steam Wallet 100", "gift_card")])
+    cache = CatalogueCache(ttl=3600)
+    assert len(cache.get(store)) == 1
+    store.add_products([Product("QB-10", "腾讯Q币10元", "game_card")])
+    assert len(cache.get(store)) == 1  # fresh enough: no read per search
+    cache.invalidate()
+    assert len(cache.get(store)) == 2
+    store.close()
