@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,19 +32,35 @@ def sqlite_store_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.db'}"
 
 
-@pytest.fixture
-def pg_store_url(postgres_url: str):
-    """A fresh PostgreSQL database per test, dropped afterwards."""
+@contextmanager
+def fresh_pg_database(postgres_url: str, prefix: str = "t_"):
+    """A new database on the session's PostgreSQL server, dropped afterwards."""
     import psycopg
 
     url = make_url(postgres_url)
-    name = "t_" + uuid.uuid4().hex[:12]
+    name = prefix + uuid.uuid4().hex[:12]
     admin = f"host={url.host} port={url.port} user={url.username} dbname={url.database}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_store_url(postgres_url: str):
+    """A fresh PostgreSQL database per test for the order store."""
+    with fresh_pg_database(postgres_url) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_console_url(postgres_url: str):
+    """A fresh PostgreSQL database per test for the console's own tables."""
+    with fresh_pg_database(postgres_url, "c_") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

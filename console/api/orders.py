@@ -2,30 +2,17 @@ from flask import current_app, jsonify, request
 
 from console.access import role_required
 from console.api import bp
-from console.errors import ApiError
+from console.api.params import int_param
 from console.presenters import order_json, summary_json
 from console.store import get_store
-
-
-def int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "invalid_parameter", f"{name} must be a whole number") from None
-    if not low <= value <= high:
-        raise ApiError(400, "invalid_parameter", f"{name} must be between {low} and {high}")
-    return value
 
 
 @bp.get("/orders")
 @role_required("agent")
 def recent():
     """The latest orders, newest first, a page at a time."""
-    limit = int_arg("limit", current_app.config["PAGE_SIZE"], 1, 500)
-    offset = int_arg("offset", 0, 0, 10_000_000)
+    limit = int_param(request.args, "limit", current_app.config["PAGE_SIZE"], 1, 500)
+    offset = int_param(request.args, "offset", 0, 0, 10_000_000)
     page = get_store().recent(offset=offset, limit=limit)
     return jsonify(results=[summary_json(s) for s in page.items], total=page.total,
                    offset=page.offset, limit=page.limit)

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 
 from console.access import role_required
 from console.api import bp
+from console.api.params import int_param
 from console.errors import ApiError
 from console.presenters import summary_json
 from console.search.ranker import Ranked
@@ -56,19 +57,6 @@ def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-def _int(args, name: str, default: int, low: int, high: int) -> int:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "invalid_parameter", f"{name} must be a whole number") from None
-    if not low <= value <= high:
-        raise ApiError(400, "invalid_parameter", f"{name} must be between {low} and {high}")
-    return value
-
-
 def request_from_args(args, default_limit: int) -> SearchRequest:
     """Query-string parameters as a search request; nonsense numbers raise ApiError(400)."""
     tags: list[str] = []
@@ -79,8 +67,8 @@ def request_from_args(args, default_limit: int) -> SearchRequest:
         status=args.get("status") or None, category=args.get("category") or None,
         date_from=args.get("from") or None, date_to=args.get("to") or None,
         tags=tuple(tags),
-        limit=_int(args, "limit", default_limit, 1, MAX_PAGE),
-        offset=_int(args, "offset", 0, 0, 10_000_000),
+        limit=int_param(args, "limit", default_limit, 1, MAX_PAGE),
+        offset=int_param(args, "offset", 0, 0, 10_000_000),
     )
 
 

@@ -13,28 +13,12 @@ from decimal import Decimal
 
 import pytest
 import requests
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from tests.conftest import make_app
 from tests.order_factory import load, make_order
 
 AGENTS = [f"agent{i}" for i in range(6)]
-
-
-@pytest.fixture
-def pg_console_url(postgres_url: str):
-    """A second fresh PostgreSQL database for the console's own tables."""
-    import psycopg
-
-    url = make_url(postgres_url)
-    name = "c_" + uuid.uuid4().hex[:12]
-    admin = f"host={url.host} port={url.port} user={url.username} dbname={url.database}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
