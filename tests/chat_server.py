@@ -24,6 +24,8 @@ import requests
 import socketio
 import websocket
 
+from tests.servers import free_port
+
 # websocket-client's close() waits 3 s for a close frame that python-engineio's reader thread
 # may already have consumed (so every disconnect, and every refused connect, costs 3 s);
 # the server has closed by then, so a short wait loses nothing.
@@ -31,7 +33,6 @@ _close = websocket.WebSocket.close
 websocket.WebSocket.close = lambda self, status=1000, reason=b"", timeout=0.2: \
     _close(self, status, reason, timeout)
 
-from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "chat-test-secret"
@@ -227,7 +228,10 @@ class ChatClient:
              **extra) -> dict:
         payload = {"conversation_id": conversation_id, "client_id": client_id or uuid.uuid4().hex,
                    "body": body, **extra}
-        return self.call("message", payload)
+        ack = self.call("message", payload)
+        if "message" in ack:  # the server does not echo to the sender: keep what the ack says
+            self._keep([ack["message"]])
+        return ack
 
     def join(self, conversation_id: int, after_seq: int = 0) -> dict:
         answer = self.call("join", {"conversation_id": conversation_id, "after_seq": after_seq})

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 from console.chat.models import Conversation, Message
 from console.chat.presenters import (
-    AGENT, CUSTOMER, conversation_json, customer_conversation_json, message_json,
+    AGENT,
+    CUSTOMER,
+    conversation_json,
+    customer_conversation_json,
+    message_json,
 )
 from console.extensions import socketio
 
@@ -47,13 +51,18 @@ def queue_rooms(conversation: Conversation, previous_assignee: int | None = None
     return rooms
 
 
-def announce_message(message: Message, conversation: Conversation) -> None:
-    """``message`` to both sides (notes to agents only), then the queue row to agents."""
+def announce_message(message: Message, conversation: Conversation,
+                     sender_sid: str | None = None) -> None:
+    """``message`` to both sides (notes to agents only), then the queue row to agents.
+
+    The sending connection (``sender_sid``) is skipped: its ack already carries the id and
+    seq, so the echo would only cost a frame each way; the sender's other tabs still get it.
+    """
     if message.sender_kind != "note":
         socketio.emit("message", message_json(message, CUSTOMER), namespace=CUSTOMER_NS,
-                      to=customer_room(conversation.id))
+                      to=customer_room(conversation.id), skip_sid=sender_sid)
     socketio.emit("message", message_json(message, AGENT), namespace=AGENT_NS,
-                  to=viewer_room(conversation.id))
+                  to=viewer_room(conversation.id), skip_sid=sender_sid)
     announce_conversation(conversation, "message", message=message)
 
 

@@ -18,14 +18,19 @@ from datetime import datetime, timedelta
 from typing import Iterator
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, selectinload
 
 from adapters.base import Contact, Order, OrderNotFound, OrderStore, OrderSummary
 from console.chat.identity import CustomerIdentity
 from console.chat.models import (
-    AgentPresence, Attachment, CannedReply, Conversation, ConversationOrder, Message,
+    AgentPresence,
+    Attachment,
+    CannedReply,
+    Conversation,
+    ConversationOrder,
+    Message,
 )
 from console.errors import ApiError
 from console.models import ROLE_RANK, User, utcnow
@@ -747,9 +752,3 @@ def conversation_order(session: Session, store: OrderStore,
         if order is not None:
             return order
     return None
-
-
-def active_conversations_of(session: Session, agent_id: int) -> int:
-    return session.execute(select(func.count()).where(
-        and_(Conversation.assignee_id == agent_id, Conversation.status == "assigned"))
-    ).scalar_one()

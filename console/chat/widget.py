@@ -14,11 +14,14 @@ from flask_babel import gettext as _
 
 from console.access import bearer_token
 from console.chat import events, service
-from console.chat.identity import IdentityError, issue_widget_token, read_widget_token, \
-    verify_identity
+from console.chat.identity import (
+    IdentityError,
+    issue_widget_token,
+    read_widget_token,
+    verify_identity,
+)
 from console.chat.models import Conversation
-from console.chat.presenters import attachment_json, customer_conversation_json, \
-    order_for_customer
+from console.chat.presenters import attachment_json, customer_conversation_json, order_for_customer
 from console.chat.service import ChatError
 from console.chat.sockets import assign_waiting
 from console.chat.uploads import MAX_UPLOAD_BYTES, save_upload

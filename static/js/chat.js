@@ -2,7 +2,8 @@
 //
 // - Unsent messages live in localStorage ("outbox") until the server acknowledges them,
 //   so a closed tab or a dropped connection sends them later, in order.
-// - Every message has a client_id; re-sending after a lost ack stores it once.
+// - Every message has a client_id; re-sending after a lost ack stores it once; the ack
+//   carries the stored message (the server does not echo it to the sending connection).
 // - On every (re)connect and on "resync" the page resumes from the last seq it has shown;
 //   messages are keyed by id, so anything that arrives twice is shown once.
 (function () {
@@ -282,6 +283,7 @@
         state.outbox.shift();
         save();
         if (ack && ack.error) failPending(item.client_id, ack.error.message);
+        else if (ack && ack.message) render(ack.message);  // the server does not echo to the sender
       }
     } finally {
       flushing = false;

@@ -379,6 +379,7 @@
         }
         if (ack.error && ack.error.code === "rate_limited") { await sleep((ack.error.retry_after || 1) * 1000); continue; }
         outbox.shift();
+        if (!ack.error && ack.message) render(ack.message);  // no echo to the sender
         if (ack.error && current) {
           const li = current.pending.get(item.client_id);
           if (li) {
@@ -555,6 +556,22 @@
     });
     socket.on("order_update", (event) => { if (current && event.conversation_id === current.id) loadSide(current.id); });
     setInterval(() => { if (socket.connected) socket.emit("presence", {}, showPresence); }, 60000);
+  }
+
+  const cannedForm = $("canned-form");
+  if (cannedForm) {
+    cannedForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = cannedForm.querySelector("button");
+      button.disabled = true;
+      try {
+        await api("POST", "/api/chat/canned", Object.fromEntries(new FormData(cannedForm)));
+        window.location.reload();
+      } catch (e) {
+        cannedForm.querySelector(".form-error").textContent = e.message;
+        button.disabled = false;
+      }
+    });
   }
 
   setInterval(tickWaits, 1000);

@@ -5,6 +5,7 @@ import http.server
 import threading
 
 import pytest
+import requests
 
 from tests.chat_server import ChatServer, prepare_instance, wait_until
 from tests.conftest import sample_orders
@@ -19,7 +20,8 @@ SHOP_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop</tit
 
 @pytest.fixture
 def console_server(tmp_path):
-    prepare_instance(tmp_path, {"agent": "agent"}, orders=sample_orders(40, seed=3))
+    prepare_instance(tmp_path, {"agent": "agent", "sue": "supervisor"},
+                     orders=sample_orders(40, seed=3))
     server = ChatServer(tmp_path).start()
     yield server
     server.stop()
@@ -46,10 +48,10 @@ def shop(console_server):
     server.shutdown()
 
 
-def sign_in(page, url: str) -> None:
+def sign_in(page, url: str, name: str = "agent") -> None:
     page.goto(url + "/login?next=/inbox")
-    page.fill("input[name=name]", "agent")
-    page.fill("input[name=password]", "agent-pass-1")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", f"{name}-pass-1")
     page.click("#signin")
     page.wait_for_selector("#inbox")
 
@@ -120,3 +122,32 @@ def test_customer_verifies_an_order_and_sees_it_in_plain_words(page, console_ser
     assert card.locator(".steps li").count() >= 1
     page.locator(".msg.system", has_text=f"Order {order.order_no} verified").wait_for()
     wait_until(lambda: page.evaluate("window.kamideskChat.lastSeq()") >= 1, message="seq")
+
+
+def test_supervisor_adds_a_canned_reply_and_expands_it_by_shortcut(page, console_server):
+    order = next(o for o in sample_orders(40, seed=3) if o.buyer.phone)
+    session = console_server.widget_session()
+    verified = requests.post(console_server.url + "/api/widget/verify-order", timeout=10,
+                             headers={"Authorization": f"Bearer {session['token']}"},
+                             json={"order_no": order.order_no,
+                                   "phone_tail": order.buyer.phone[-4:]})
+    assert verified.status_code == 200
+    requests.post(console_server.url + f"/api/widget/orders/{order.order_no}/after-sales",
+                  headers={"Authorization": f"Bearer {session['token']}"}, json={},
+                  timeout=10).raise_for_status()
+
+    sign_in(page, console_server.url, "sue")
+    page.click("#canned-new summary")
+    page.fill("#canned-form input[name=shortcut]", "status")
+    page.fill("#canned-form textarea[name=body]", "Order {order_no}: {status_explanation}")
+    page.click("#canned-form button")
+    page.locator(".canned-list code", has_text="/status").wait_for()
+
+    page.locator("#queue-list li", has_text=order.order_no).locator("button").click()
+    page.locator("#transcript .msg.theirs").first.wait_for()
+    page.fill("#reply", "/sta")
+    page.locator("#suggest li", has_text="/status").wait_for()
+    page.press("#reply", "Tab")
+    wait_until(lambda: page.input_value("#reply").startswith(f"Order {order.order_no}: "),
+               message="the expanded canned reply")
+    assert "{status_explanation}" not in page.input_value("#reply")

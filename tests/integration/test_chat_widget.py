@@ -375,3 +375,12 @@ def test_a_decided_edit_request_is_told_to_the_customer(app, client, phone_order
     notices = [n[0] if isinstance(n, list) else n for n in notices]
     assert len(notices) == 1
     assert "not approved" in notices[0]["body"] and "already credited" in notices[0]["body"]
+
+
+def test_the_order_page_offers_the_after_sales_chat(client, auth, phone_order):
+    auth.login("agent")
+    page = client.get(f"/orders/{phone_order.order_no}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="chat-button"' in html
+    assert f"/api/orders/{phone_order.order_no}/conversation" in html

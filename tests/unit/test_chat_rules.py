@@ -7,8 +7,13 @@ import hmac
 import pytest
 
 from console.chat.identity import (
-    MAX_SKEW_SECONDS, IdentityError, canonical, issue_widget_token, read_widget_token,
-    sign_identity, verify_identity,
+    MAX_SKEW_SECONDS,
+    IdentityError,
+    canonical,
+    issue_widget_token,
+    read_widget_token,
+    sign_identity,
+    verify_identity,
 )
 from console.chat.limits import TokenBucket
 from console.chat.metrics import percentile, summarise
