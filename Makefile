@@ -62,5 +62,5 @@ clean:
 
 # Refresh the translation catalogue after changing user-facing strings.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o console/translations/messages.pot . 2>/dev/null || $(BIN)/pybabel extract -F babel.cfg -k _l -o console/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o console/translations/messages.pot . >/dev/null
 	$(BIN)/pybabel update -i console/translations/messages.pot -d console/translations

@@ -37,6 +37,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "key_generated": ("Card key generated", "卡密已生成"),
     "supplier_called": ("Sent to supplier", "已提交供货商"),
     "supplier_answered": ("Supplier replied", "供货商已回复"),
+    "manual_review": ("Manual review", "人工审核"),
     "delivered": ("Delivered", "已交付"),
     "completed": ("Completed", "已完成"),
     "retry": ("Retried", "重新提交"),

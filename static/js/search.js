@@ -104,7 +104,7 @@
     cell(tr, o.amount_paid, "num");
     const status = document.createElement("span");
     status.className = "status s-" + o.status;
-    status.textContent = o.status;
+    status.textContent = t.statuses[o.status] || o.status;
     cell(tr).append(status);
     cell(tr, o.buyer.phone || o.buyer.email || o.buyer.account || "");
     const matched = cell(tr, null, "matched");
