@@ -5,7 +5,13 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from adapters.base import (
-    Conflict, InvalidOrder, NotAllowed, OrderNotFound, OutOfStock, StoreError, StoreUnavailable,
+    Conflict,
+    InvalidOrder,
+    NotAllowed,
+    OrderNotFound,
+    OutOfStock,
+    StoreError,
+    StoreUnavailable,
 )
 
 STORE_ERROR_STATUS: dict[type[StoreError], int] = {

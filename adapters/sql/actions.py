@@ -26,11 +26,22 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from adapters.base import (
-    Conflict, NotAllowed, NotPaid, OrderNotFound, OutOfStock, OverRefund, money,
+    Conflict,
+    NotAllowed,
+    NotPaid,
+    OrderNotFound,
+    OutOfStock,
+    OverRefund,
+    money,
 )
 from adapters.sql.rows import from_cents, to_cents
 from adapters.sql.schema import (
-    UtcDateTime, card_keys, order_events, orders, products, store_actions,
+    UtcDateTime,
+    card_keys,
+    order_events,
+    orders,
+    products,
+    store_actions,
 )
 
 UNPAID = frozenset({"pending_payment", "expired"})

@@ -17,7 +17,13 @@ from sqlalchemy.engine import Connection, Engine
 from adapters.base import Order, Product
 from adapters.sql.rows import buyer_identity, to_cents
 from adapters.sql.schema import (
-    buyers, card_keys, order_events, order_tags, orders, payments, products,
+    buyers,
+    card_keys,
+    order_events,
+    order_tags,
+    orders,
+    payments,
+    products,
 )
 
 BATCH = 2000

@@ -9,20 +9,48 @@ from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from adapters.base import (
-    CAP_CANCEL, CAP_EDIT, CAP_REFUND, CAP_REISSUE,
-    CAP_CHANGES, CAP_DELIVERY_LOG, CAP_IMPORT, CAP_PHONE, CAP_SEARCH, CardKey, Candidate,
-    Contact, NotAllowed, Order, OrderChange, OrderNotFound, OrderSummary, Page, Product,
-    RelatedCounts, SearchQuery, StoreUnavailable,
+    CAP_CANCEL,
+    CAP_CHANGES,
+    CAP_DELIVERY_LOG,
+    CAP_EDIT,
+    CAP_IMPORT,
+    CAP_PHONE,
+    CAP_REFUND,
+    CAP_REISSUE,
+    CAP_SEARCH,
+    Candidate,
+    CardKey,
+    Contact,
+    NotAllowed,
+    Order,
+    OrderChange,
+    OrderNotFound,
+    OrderSummary,
+    Page,
+    Product,
+    RelatedCounts,
+    SearchQuery,
+    StoreUnavailable,
 )
+from adapters.sql import actions, retrieval
 from adapters.sql.engine import store_engine
 from adapters.sql.loader import Loader, batched
 from adapters.sql.rows import (
-    order_from_rows, product_from_row, summary_from_row, summary_select,
+    order_from_rows,
+    product_from_row,
+    summary_from_row,
+    summary_select,
 )
 from adapters.sql.schema import (
-    buyers, card_keys, create_schema, order_events, order_tags, orders, payments, products,
+    buyers,
+    card_keys,
+    create_schema,
+    order_events,
+    order_tags,
+    orders,
+    payments,
+    products,
 )
-from adapters.sql import actions, retrieval
 
 
 def _related_counts_query():
@@ -226,7 +254,7 @@ class SqlOrderStore:
     # --- actions (each once per key, under the order's lock: see actions.py) ----
     def _act(self, order_no: str, kind: str, key: str, work) -> Order:
         ran = self.guarded(lambda: actions.run_once(self.engine, order_no, kind, key, work))
-        if ran and kind == "edit":
+        if ran and kind in ("edit", "reissue"):  # new recipient or serials must be findable
             self.guarded(lambda: retrieval.refresh_search_index(
                 self.engine, [self._order_id(order_no)]))
         return self.get(order_no)

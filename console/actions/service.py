@@ -31,16 +31,26 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from adapters.base import (
-    CAP_CANCEL, CAP_EDIT, CAP_REFUND, CAP_REISSUE, NotAllowed, Order, OrderStore, StoreError,
+    CAP_CANCEL,
+    CAP_EDIT,
+    CAP_REFUND,
+    CAP_REISSUE,
+    NotAllowed,
+    Order,
+    OrderStore,
+    StoreError,
 )
 from console import audit, signals
-from console.actions import rules
-from console.actions import idempotency
+from console.actions import idempotency, rules
 from console.actions.idempotency import Idempotency, Outcome
-from console.actions.text import t as _t
 from console.actions.models import (
-    EDIT_VIA, Action, EditRequest, from_cents, to_cents,
+    EDIT_VIA,
+    Action,
+    EditRequest,
+    from_cents,
+    to_cents,
 )
+from console.actions.text import t as _t
 from console.errors import STORE_ERROR_STATUS, ApiError
 from console.extensions import db
 from console.models import User, utcnow

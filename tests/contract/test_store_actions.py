@@ -12,8 +12,17 @@ from sqlalchemy import select
 
 from adapters import build_order_store
 from adapters.base import (
-    CAP_CANCEL, CAP_EDIT, CAP_REFUND, CAP_REISSUE, Conflict, NotAllowed, NotPaid, OrderNotFound,
-    OutOfStock, OverRefund, SearchQuery,
+    CAP_CANCEL,
+    CAP_EDIT,
+    CAP_REFUND,
+    CAP_REISSUE,
+    Conflict,
+    NotAllowed,
+    NotPaid,
+    OrderNotFound,
+    OutOfStock,
+    OverRefund,
+    SearchQuery,
 )
 from adapters.sql.schema import card_keys, orders
 from tests.order_factory import HALF_CARD, KEY_CARD, OTHER_CARD, TOPUP, load, make_order, stock
@@ -146,6 +155,16 @@ def test_reissue_voids_the_old_key_and_delivers_a_new_one(store):
     assert got.status == "delivered"
     assert store.stock(KEY_CARD.sku) == 2
     assert store.reissue("K-1", "dead key", "k-k1") == got
+
+
+def test_a_reissued_serial_is_searchable_at_once(store):
+    from adapters.base import SearchQuery
+    load(store, make_order("K-9", status="delivered", keys=1))
+    shelf = stock(store, KEY_CARD, 1)
+    store.reissue("K-9", "dead key", "k-k9")
+    fragment = shelf[0][-6:]
+    found = store.search(SearchQuery(substrings=(fragment,)))
+    assert "K-9" in {c.summary.order_no for c in found}
 
 
 def test_reissue_with_empty_inventory_voids_nothing(store):

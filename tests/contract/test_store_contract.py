@@ -8,7 +8,13 @@ import pytest
 
 from adapters import build_order_store
 from adapters.base import (
-    CAP_REFUND, Contact, NotAllowed, OrderNotFound, OrderStore, SearchQuery, StoreUnavailable,
+    CAP_REFUND,
+    Contact,
+    NotAllowed,
+    OrderNotFound,
+    OrderStore,
+    SearchQuery,
+    StoreUnavailable,
 )
 from tests.conftest import sample_orders
 
