@@ -5,25 +5,23 @@ Money is kept as integer cents (exact on every backend); times are aware UTC.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
     BigInteger,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from console.extensions import db
-from console.models import utcnow
+from console.models import UtcDateTime, utcnow
 
 ACTION_KINDS = ("refund", "reissue", "cancel", "edit")
 ACTION_STATES = ("done", "pending_approval", "rejected", "failed")
@@ -33,21 +31,6 @@ EDIT_FINAL = frozenset({"approved", "applied", "rejected", "refused"})
 EDIT_VIA = ("agent", "customer")
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
 CENTS = Decimal(100)
-
-
-class UtcDateTime(TypeDecorator):
-    """Aware UTC datetimes back out of every backend (SQLite forgets the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        return value.astimezone(timezone.utc) if value is not None and value.tzinfo else value
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value
 
 
 def to_cents(value: Decimal | None) -> int | None:

@@ -8,44 +8,25 @@ unique so a message has exactly one place in its conversation's order, and
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.extensions import db
-from console.models import User, utcnow
+from console.models import User, UtcDateTime, utcnow
 
 CONVERSATION_STATES = ("open", "assigned", "resolved")
 SENDER_KINDS = ("customer", "agent", "system", "note")
 PRESENCE_STATES = ("online", "away")
-
-
-class UtcDateTime(TypeDecorator):
-    """Aware UTC in and out: SQLite drops the zone, so put UTC back on the way out."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc) if value is not None else None
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value
 
 
 class Conversation(db.Model):

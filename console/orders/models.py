@@ -5,31 +5,16 @@ belongs to the shop and may be read-only; nothing here is ever shown to a custom
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from console.extensions import db
-from console.models import utcnow
+from console.models import UtcDateTime, utcnow
 
 TAG_MAX = 40
 NOTE_MAX = 4000
-
-
-class AwareDateTime(TypeDecorator):
-    """UTC-aware datetimes back out of every backend (SQLite forgets the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        return value.astimezone(timezone.utc) if value is not None and value.tzinfo else value
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value
 
 
 class AgentNote(db.Model):
@@ -43,7 +28,7 @@ class AgentNote(db.Model):
     body: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     author_name: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class AgentTag(db.Model):
@@ -60,4 +45,4 @@ class AgentTag(db.Model):
     tag: Mapped[str] = mapped_column(String(TAG_MAX))
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     added_by_name: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

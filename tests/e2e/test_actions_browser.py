@@ -1,13 +1,12 @@
 """A real Chromium resolves tickets from the order page's actions panel."""
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORDS, make_app
+from tests.e2e.live import serving, with_users
 from tests.order_factory import KEY_CARD, load, make_order, stock
 
 pytestmark = pytest.mark.browser
@@ -15,21 +14,15 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def live_server(tmp_path):
-    app = make_app(tmp_path, REFUND_APPROVAL_ABOVE=Decimal("50.00"))
+    app = with_users(make_app(tmp_path, REFUND_APPROVAL_ABOVE=Decimal("50.00")))
     with app.app_context():
-        from console.people import save_user
         from console.store import get_store
-        for name, password in PASSWORDS.items():
-            save_user(name, name, password)
         store = get_store()
         load(store, make_order("B-PAID", status="paid", recipient="wrong-qq-1"),
              make_order("B-DEAD", status="delivered", keys=1))
         shelf = stock(store, KEY_CARD, 1)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", store, shelf
-    server.shutdown()
+    with serving(app) as url:
+        yield url, store, shelf
 
 
 def sign_in(page, url: str, name: str = "agent") -> None:

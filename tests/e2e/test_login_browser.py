@@ -1,30 +1,22 @@
 """A real Chromium signs in and sees the orders list."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORDS, make_app, sample_orders
+from tests.e2e.live import serving, with_users
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def live_server(tmp_path):
-    app = make_app(tmp_path)
+    app = with_users(make_app(tmp_path))
     with app.app_context():
-        from console.people import save_user
         from console.store import get_store
-        for name, password in PASSWORDS.items():
-            save_user(name, name, password)
         get_store().load(sample_orders(120, seed=5))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
+    with serving(app) as url:
+        yield url, app
 
 
 def test_agent_signs_in_and_sees_latest_orders(page, live_server):

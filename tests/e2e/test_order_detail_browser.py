@@ -1,15 +1,14 @@
 """A real Chromium opens an order: the story, the masked secret, an audited reveal, notes, tags."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from werkzeug.serving import make_server
 
 from adapters.base import Buyer, CardKey, Order, OrderEvent, PaymentProof, Product
 from tests.conftest import PASSWORDS, make_app
+from tests.e2e.live import serving, with_users
 
 pytestmark = pytest.mark.browser
 
@@ -49,18 +48,12 @@ def story_order() -> Order:
 
 @pytest.fixture
 def live_server(tmp_path):
-    app = make_app(tmp_path)
+    app = with_users(make_app(tmp_path))
     with app.app_context():
-        from console.people import save_user
         from console.store import get_store
-        for name, password in PASSWORDS.items():
-            save_user(name, name, password)
         get_store().load([story_order()])
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
+    with serving(app) as url:
+        yield url, app
 
 
 def sign_in(page, url: str) -> None:

@@ -2,31 +2,24 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORDS, make_app, sample_orders
+from tests.e2e.live import serving, with_users
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def live_server(tmp_path):
-    app = make_app(tmp_path)
+    app = with_users(make_app(tmp_path))
     orders = sample_orders(200, seed=9)
     with app.app_context():
-        from console.people import save_user
         from console.store import get_store
-        for name, password in PASSWORDS.items():
-            save_user(name, name, password)
         get_store().load(orders)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", orders
-    server.shutdown()
+    with serving(app) as url:
+        yield url, orders
 
 
 def sign_in(page, url: str) -> None:
