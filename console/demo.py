@@ -20,7 +20,7 @@ class DemoReport:
 def prepare_demo(store, count: int, seed: int, users: tuple[tuple[str, str], ...],
                  progress: bool = True) -> DemoReport:
     """Fill an empty store; an existing one is reused as it is, so re-runs are instant."""
-    from adapters.sql.demo_data import catalogue, generate_orders, inventory
+    from adapters.demo_data import catalogue, generate_orders, inventory
 
     existing = store.count()
     generated = 0

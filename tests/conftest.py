@@ -17,7 +17,7 @@ PASSWORDS = {"agent": "agent-pass-1", "supervisor": "super-pass-1", "admin": "ad
 
 
 def sample_orders(count: int = 300, seed: int = 7):
-    from adapters.sql.demo_data import generate_orders
+    from adapters.demo_data import generate_orders
     return list(generate_orders(count, seed=seed, now=FIXED_NOW))
 
 

@@ -44,7 +44,7 @@ def size_on_disk(path: Path) -> int:
 
 def ensure_store(orders: int | None = None, log=print) -> Path:
     """Path of a finished store with ``orders`` demo orders, building it when missing."""
-    from adapters.sql.demo_data import generate_orders
+    from adapters.demo_data import generate_orders
     from adapters.sql.store import SqlOrderStore
 
     orders = wanted_orders() if orders is None else orders

@@ -10,7 +10,7 @@ import pytest
 
 from adapters.base import CATEGORIES, STATUSES, Order
 from adapters.orders_jsonl import dump_line, parse_line
-from adapters.sql.demo_data import (
+from adapters.demo_data import (
     CARD_CATEGORIES,
     EVENT_KINDS,
     MOBILE_PREFIXES,

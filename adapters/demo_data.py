@@ -1,4 +1,4 @@
-"""Realistic, deterministic demo orders for the reference store, the bench and the tests.
+"""Realistic, deterministic demo orders (store-agnostic domain objects) for demos, bench and tests.
 
 A demo is only convincing (and the search bench only honest) when the data looks like a
 real card-key shop: Chinese and English products in every category, repeat buyers who
