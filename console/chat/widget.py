@@ -13,6 +13,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from console.access import bearer_token
+from console.actions import service as actions
 from console.chat import events, service
 from console.chat.identity import (
     IdentityError,
@@ -131,16 +132,6 @@ def after_sales(order_no: str):
                    conversation=customer_conversation_json(conversation))
 
 
-def _actions():
-    """The actions service, written alongside chat; absent, these two features say so."""
-    try:
-        from console.actions import service as actions
-    except ImportError:
-        raise ApiError(503, "not_available",
-                       _("This request cannot be made from the chat yet; ask an agent.")) from None
-    return actions
-
-
 @widget_bp.post("/orders/<order_no>/edit-request")
 @limiter.limit("10 per minute")
 def edit_request(order_no: str):
@@ -151,7 +142,6 @@ def edit_request(order_no: str):
     changes = data.get("changes")
     if not isinstance(changes, dict) or not changes:
         raise ApiError(400, "invalid_request", _("Say what should change."))
-    actions = _actions()
     result = actions.request_edit(get_store(), order_no=order_no, changes=changes,
                                   reason=str(data.get("reason") or "")[:500],
                                   requested_by=None, via="customer",
@@ -159,10 +149,10 @@ def edit_request(order_no: str):
     text = _("I asked to change order %(order_no)s.", order_no=order_no)
     message, conversation, created = service.post_message(
         db.session, conversation.id, sender_kind="customer", body=text,
-        client_id=f"edit-request:{_result_id(result)}", order_no=order_no)
+        client_id=f"edit-request:{result.id}", order_no=order_no)
     if created:
         events.announce_message(message, conversation)
-    return jsonify(request=_plain(result)), 201
+    return jsonify(request=actions.edit_request_json(result)), 201
 
 
 @widget_bp.post("/orders/<order_no>/cancel")
@@ -175,29 +165,11 @@ def cancel(order_no: str):
     key = request.headers.get("Idempotency-Key") or data.get("idempotency_key")
     if not key:
         raise ApiError(400, "idempotency_key_required", _("Send an Idempotency-Key."))
-    actions = _actions()
     result = actions.customer_cancel(get_store(), order_no=order_no,
                                      reason=str(data.get("reason") or "")[:500],
                                      idempotency_key=f"widget:{conversation.id}:{key}")
     refreshed = get_store().get(order_no)
-    return jsonify(result=_plain(result), order=order_for_customer(refreshed, conversation.lang))
-
-
-def _plain(result) -> object:
-    """Whatever the actions service returns, as JSON (it may be a dict or a row)."""
-    if isinstance(result, dict):
-        return result
-    if hasattr(result, "as_json"):
-        return result.as_json()
-    if hasattr(result, "to_json"):
-        return result.to_json()
-    return {"id": getattr(result, "id", None), "state": getattr(result, "state", None)}
-
-
-def _result_id(result) -> str:
-    if isinstance(result, dict):
-        return str(result.get("id") or uuid.uuid4().hex)
-    return str(getattr(result, "id", None) or uuid.uuid4().hex)
+    return jsonify(result=result, order=order_for_customer(refreshed, conversation.lang))
 
 
 @widget_bp.post("/uploads")
