@@ -7,5 +7,7 @@ if os.environ.get("KAMIDESK_ASYNC_MODE") == "gevent":
     monkey.patch_all()
 
 from console import create_app  # noqa: E402
+from console.runtime import settle_for_serving  # noqa: E402
 
 app = create_app()
+settle_for_serving(app.config)

@@ -63,10 +63,13 @@ def _init_extensions(app: Flask, store) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    from console.chat.heartbeat import spread_pings
     from console.chat.queue import client_manager_options
     socketio.init_app(app, message_queue=app.config.get("MESSAGE_QUEUE"),
                       async_mode=app.config.get("ASYNC_MODE") or _async_mode(),
+                      ping_interval=app.config["PING_INTERVAL"],
                       **client_manager_options(app.config.get("MESSAGE_QUEUE")))
+    spread_pings()
     init_store(app, store)
     init_access(app)
     register_error_handlers(app)

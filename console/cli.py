@@ -145,6 +145,8 @@ def demo(count: int, seed: int, host: str, port: int, no_serve: bool) -> None:
 
 def _serve(app, host: str, port: int) -> None:
     from console.extensions import socketio
+    from console.runtime import settle_for_serving
+    settle_for_serving(app.config)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
 
 

@@ -22,6 +22,8 @@ SETTINGS: dict[str, tuple[object, object]] = {
     "ASYNC_MODE": (None, str),
     "CANCEL_WINDOW_MINUTES": (5, int),
     "REFUND_DAILY_LIMIT": (Decimal("1000.00"), Decimal),
+    "GC_THRESHOLDS": ("2000,50,50", str),
+    "PING_INTERVAL": (25, int),
 }
 
 

@@ -235,7 +235,7 @@ def _write_tails(conn: Connection, where) -> None:
             if tail:
                 pairs.add((tail, order_id))
     if pairs:
-        conn.execute(order_phone_tails.insert(),
+        conn.execute(_insert_new(conn, order_phone_tails),
                      [{"tail": t, "order_id": i} for t, i in sorted(pairs)])
 
 
@@ -252,8 +252,18 @@ def _write_digests(conn: Connection, where) -> None:
     pairs = {(secret_digest(secret), order_id) for order_id, secret in rows
              if len(_NON_ALNUM.sub("", secret)) >= SECRET_MIN}
     if pairs:
-        conn.execute(card_secret_digests.insert(),
+        conn.execute(_insert_new(conn, card_secret_digests),
                      [{"digest": d, "order_id": i} for d, i in sorted(pairs)])
+
+
+def _insert_new(conn: Connection, table):
+    """An INSERT that skips rows already there.  Two actions on one order may re-index it at
+    the same moment (two reissues); each deletes the order's rows and writes them again, and
+    on PostgreSQL the second's insert would otherwise hit the first's committed rows."""
+    if _is_sqlite(conn):
+        return table.insert().prefix_with("OR IGNORE")
+    from sqlalchemy.dialects.postgresql import insert
+    return insert(table).on_conflict_do_nothing()
 
 
 # --- search -------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from adapters.base import Order
+from console.chat.agent_names import agent_name
 from console.chat.models import Attachment, Conversation, Message
 from console.models import utcnow
 from console.orders.explain import category_label, explain_status, status_label
@@ -50,10 +51,11 @@ def wait_seconds(conversation: Conversation, now: datetime | None = None) -> int
 def conversation_json(conversation: Conversation, order_nos: list[str] | None = None,
                       now: datetime | None = None) -> dict:
     """A queue row / conversation header for agents."""
-    assignee = conversation.assignee
+    assignee = agent_name(conversation.assignee_id)
     return {
         "id": conversation.id, "status": conversation.status,
-        "assignee": {"id": assignee.id, "name": assignee.name} if assignee else None,
+        "assignee": {"id": conversation.assignee_id, "name": assignee}
+        if assignee is not None else None,
         "customer": {
             "user_id": conversation.customer_user_id,
             "email": mask_email(conversation.customer_email),
@@ -78,7 +80,7 @@ def conversation_json(conversation: Conversation, order_nos: list[str] | None = 
 def customer_conversation_json(conversation: Conversation) -> dict:
     """What the widget may know about its own conversation."""
     return {"id": conversation.id, "status": conversation.status,
-            "agent": conversation.assignee.name if conversation.assignee else None,
+            "agent": agent_name(conversation.assignee_id),
             "last_seq": conversation.last_seq, "agent_read_seq": conversation.agent_read_seq,
             "attached_order_no": conversation.attached_order_no}
 

@@ -32,7 +32,7 @@ class Draft:
     conversation_id: int
     fields: dict
     done: bool = False
-    result: tuple[int, bool] | None = None      # (message id, created)
+    result: tuple[Message, Conversation, bool] | None = None  # detached, fully loaded
     error: Exception | None = None
 
 
@@ -72,9 +72,10 @@ def write(session: Session, conversation_id: int, *, sender_kind: str, body: obj
                         other.error, other.done = exc, True
     if draft.error is not None:
         raise draft.error
-    message_id, created = draft.result
-    message = session.get(Message, message_id)
-    return message, session.get(Conversation, conversation_id), created
+    message, conversation, created = draft.result
+    # the rows as the group wrote them, without reading them back (two SELECTs a message)
+    return (session.merge(message, load=False), session.merge(conversation, load=False),
+            created)
 
 
 def _gate():
@@ -102,29 +103,24 @@ def _write_group(engine, batch: list[Draft]) -> None:
     for draft in batch:
         with Session(engine, expire_on_commit=False) as session:
             try:
-                message, _, created = service.post_message(
-                    session, draft.conversation_id, **draft.fields)
-                draft.result = (message.id, created)
+                draft.result = service.post_message(session, draft.conversation_id,
+                                                    **draft.fields)
             except Exception as exc:  # handed to the waiting caller, who raises it
                 draft.error = exc
             draft.done = True
 
 
 def _write_one(session: Session, draft: Draft) -> None:
+    """No look-up of ``client_id`` first: a re-send is rare, and when one comes the unique
+    constraint fails the group, which is then written the careful way above."""
     fields = draft.fields
     sender_key = service._sender_key(fields["sender_kind"], fields["agent"])
-    if fields["client_id"] is not None:
-        existing = service._by_client_id(session, draft.conversation_id, sender_key,
-                                         fields["client_id"])
-        if existing is not None:
-            draft.result = (existing.id, False)
-            return
     try:
-        message, _ = service._insert(session, draft.conversation_id, fields["sender_kind"],
-                                     sender_key, fields["body"], fields["client_id"],
-                                     fields["agent"], fields["attachment_id"],
-                                     fields["order_no"], fields["customer_extra"])
+        message, conversation = service._insert(
+            session, draft.conversation_id, fields["sender_kind"], sender_key, fields["body"],
+            fields["client_id"], fields["agent"], fields["attachment_id"], fields["order_no"],
+            fields["customer_extra"])
     except service.ChatError as exc:  # refused before anything was written
         draft.error = exc
         return
-    draft.result = (message.id, True)
+    draft.result = (message, conversation, True)

@@ -204,10 +204,12 @@ class Run:
     async def measure(self, seconds: float) -> float:
         await self.start_agents()
         customers = await self.start_customers()
-        # 1,000 clients' objects are long-lived: keep the collector from walking them all
-        # in the middle of the run (that pause would be the harness's, not the server's)
+        # 1,000 clients' objects are long-lived, and this process's collector pauses (10-40 ms
+        # each under this load) would be the harness's latency, not the server's: freeze what
+        # exists and collect nothing until the measurement is over
         gc.collect()
         gc.freeze()
+        gc.disable()
         self.running = True
         self.started = time.perf_counter()
         loops = [asyncio.create_task(self._customer_loop(c, cid)) for c, cid in customers]
@@ -219,6 +221,8 @@ class Run:
         for loop in loops:
             loop.cancel()
         await asyncio.gather(*(c.disconnect() for c in self.clients), return_exceptions=True)
+        gc.enable()
+        gc.unfreeze()
         return measured
 
     def row(self, config: str, measured: float, delivered_in_window: int) -> list:

@@ -164,3 +164,34 @@ def test_group_commit_writes_bursts_together_without_gaps_or_twins(chat_app):
     with chat_app.test_request_context("/"), pytest.raises(service.ChatError) as refused:
         writer.write(db.session(), 999_999, sender_kind="customer", body="x", client_id="x")
     assert refused.value.code == "conversation_not_found"
+
+
+def test_group_write_answers_rows_the_caller_can_present(chat_app):
+    """The writer hands back the rows it wrote instead of reading them again; they must
+    still behave like the caller's own (lazy attachment, assignee name in the queue row)."""
+    from console.chat import writer
+    from console.chat.models import Attachment
+    from console.chat.presenters import AGENT, conversation_json, message_json
+    from console.people import find_user
+
+    cid = _conversation(chat_app)
+    with chat_app.test_request_context("/"):
+        ann = AgentRef.of(find_user("ann"))
+        service.take(db.session, cid, ann)
+        attachment = Attachment(conversation_id=cid, stored_name="x.png", content_type="image/png",
+                                size=3, uploaded_by="customer")
+        db.session.add(attachment)
+        db.session.commit()
+        message, conversation, created = writer.write(
+            db.session(), cid, sender_kind="customer", body="see picture",
+            client_id="pic-1", attachment_id=attachment.id)
+        assert created and message in db.session and conversation in db.session
+        shown = message_json(message, AGENT)
+        assert shown["attachment"]["id"] == attachment.id
+        assert shown["seq"] == conversation.last_seq == 1
+        row = conversation_json(conversation)
+        assert row["assignee"] == {"id": ann.id, "name": "ann"}
+        assert row["waiting_since"] is not None
+        again, _, created_again = writer.write(db.session(), cid, sender_kind="customer",
+                                               body="changed", client_id="pic-1")
+        assert not created_again and again.id == message.id and again.body == "see picture"
