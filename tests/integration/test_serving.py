@@ -61,7 +61,7 @@ def _ping_gaps(url: str, pings: int, out: list, errors: list) -> None:
         out.append(("interval", opened["pingInterval"]))
         last = time.monotonic()
         for _ in range(pings):
-            while (frame := ws.recv()) != "2":
+            while ws.recv() != "2":
                 pass
             now = time.monotonic()
             out.append(("gap", now - last))

@@ -9,7 +9,6 @@ from itertools import islice
 import pytest
 
 from adapters.base import CATEGORIES, STATUSES, Order
-from adapters.orders_jsonl import dump_line, parse_line
 from adapters.demo_data import (
     CARD_CATEGORIES,
     EVENT_KINDS,
@@ -18,6 +17,7 @@ from adapters.demo_data import (
     generate_orders,
     inventory,
 )
+from adapters.orders_jsonl import dump_line, parse_line
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
