@@ -19,6 +19,7 @@ from typing import Iterator
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, selectinload
 
@@ -76,8 +77,12 @@ class AgentRef:
 def get_conversation(session: Session, conversation_id: int) -> Conversation:
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
-        raise ChatError(404, "conversation_not_found", _("There is no such conversation."))
+        raise no_such_conversation()
     return conversation
+
+
+def no_such_conversation() -> ChatError:
+    return ChatError(404, "conversation_not_found", _("There is no such conversation."))
 
 
 def start_conversation(session: Session, identity: CustomerIdentity | None,
@@ -256,7 +261,7 @@ def _insert(session: Session, conversation_id: int, sender_kind: str, sender_key
         execution_options={"populate_existing": True, "synchronize_session": False},
     ).scalar_one_or_none()
     if conversation is None:
-        raise ChatError(404, "conversation_not_found", _("There is no such conversation."))
+        raise no_such_conversation()
     seq = conversation.last_seq
     now = utcnow()
     message = Message(conversation_id=conversation_id, seq=seq, sender_key=sender_key,
@@ -271,9 +276,11 @@ def _insert(session: Session, conversation_id: int, sender_kind: str, sender_key
     return message, conversation
 
 
-def _check_attachment(session: Session, conversation_id: int, attachment_id: int) -> None:
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None or attachment.conversation_id != conversation_id:
+def _check_attachment(session: Session | Connection, conversation_id: int,
+                      attachment_id: int) -> None:
+    owner = session.execute(select(Attachment.conversation_id)
+                            .where(Attachment.id == attachment_id)).scalar_one_or_none()
+    if owner is None or owner != conversation_id:
         raise ChatError(404, "attachment_not_found", _("That upload does not belong to this chat."))
 
 

@@ -19,12 +19,18 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from sqlalchemy import insert, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from console.chat import service
 from console.chat.models import Conversation, Message
 from console.chat.service import AgentRef
+from console.models import utcnow
+
+_CONVERSATIONS = Conversation.__table__
+_MESSAGES = Message.__table__
 
 
 @dataclass
@@ -87,19 +93,16 @@ def _gate():
 def _write_group(engine, batch: list[Draft]) -> None:
     """All drafts in one transaction; if anything in it clashes (another process wrote the
     same client_id meanwhile), roll back and write them one by one, the slow careful way."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            with service._writing(session):
-                for draft in batch:
-                    _write_one(session, draft)
-                session.commit()
+    try:
+        with service._SQLITE_WRITER, engine.begin() as conn:
             for draft in batch:
-                draft.done = True
-            return
-        except (IntegrityError, OperationalError):
-            session.rollback()
-            for draft in batch:
-                draft.result, draft.error = None, None
+                _write_one(conn, draft)
+        for draft in batch:
+            draft.done = True
+        return
+    except (IntegrityError, OperationalError):
+        for draft in batch:
+            draft.result, draft.error = None, None
     for draft in batch:
         with Session(engine, expire_on_commit=False) as session:
             try:
@@ -110,17 +113,46 @@ def _write_group(engine, batch: list[Draft]) -> None:
             draft.done = True
 
 
-def _write_one(session: Session, draft: Draft) -> None:
-    """No look-up of ``client_id`` first: a re-send is rare, and when one comes the unique
-    constraint fails the group, which is then written the careful way above."""
+def _write_one(conn: Connection, draft: Draft) -> None:
+    """One message in SQL statements rather than through a Session: the unit of work, the
+    identity map and their commit bookkeeping cost about as much CPU as the rest of the
+    message's handling.  The conversation's rules still live in one place
+    (``service._apply_effects``), run here on plain ORM objects; what they changed is
+    written back.  No look-up of ``client_id`` first: a re-send is rare, and when one comes
+    the unique constraint fails the group, which is then written the careful way above."""
     fields = draft.fields
-    sender_key = service._sender_key(fields["sender_kind"], fields["agent"])
-    try:
-        message, conversation = service._insert(
-            session, draft.conversation_id, fields["sender_kind"], sender_key, fields["body"],
-            fields["client_id"], fields["agent"], fields["attachment_id"], fields["order_no"],
-            fields["customer_extra"])
-    except service.ChatError as exc:  # refused before anything was written
-        draft.error = exc
+    cid = draft.conversation_id
+    if fields["attachment_id"] is not None:  # before the counter moves: refusals write nothing
+        try:
+            service._check_attachment(conn, cid, fields["attachment_id"])
+        except service.ChatError as exc:
+            draft.error = exc
+            return
+    row = conn.execute(update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == cid)
+                       .values(last_seq=_CONVERSATIONS.c.last_seq + 1)
+                       .returning(*_CONVERSATIONS.c)).mappings().one_or_none()
+    if row is None:
+        draft.error = service.no_such_conversation()
         return
+    conversation = Conversation(**row)
+    agent = fields["agent"]
+    now = utcnow()
+    message = Message(
+        conversation_id=cid, seq=row["last_seq"],
+        sender_key=service._sender_key(fields["sender_kind"], agent),
+        client_id=fields["client_id"], sender_kind=fields["sender_kind"],
+        sender_id=agent.id if agent else None, sender_name=agent.name if agent else None,
+        body=fields["body"], attachment_id=fields["attachment_id"],
+        order_no=fields["order_no"], customer_extra=fields["customer_extra"], sent_at=now)
+    service._apply_effects(conversation, message, agent, now)
+    changed = {name: getattr(conversation, name) for name in row.keys()
+               if getattr(conversation, name) != row[name]}
+    if changed:
+        conn.execute(update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == cid).values(**changed))
+    values = {column.name: getattr(message, column.name) for column in _MESSAGES.c
+              if column.name != "id"}
+    message.id = conn.execute(insert(_MESSAGES).values(**values)).inserted_primary_key[0]
+    # with their keys set they can join the caller's session as stored rows (merge, no SELECT)
+    make_transient_to_detached(conversation)
+    make_transient_to_detached(message)
     draft.result = (message, conversation, True)
