@@ -5,6 +5,8 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
+from console.runtime import DEFAULT_GC_THRESHOLDS
+
 ENV_PREFIX = "KAMIDESK_"
 
 # plain name -> (default, parser).  Each is read from KAMIDESK_<NAME>.
@@ -22,7 +24,7 @@ SETTINGS: dict[str, tuple[object, object]] = {
     "ASYNC_MODE": (None, str),
     "CANCEL_WINDOW_MINUTES": (5, int),
     "REFUND_DAILY_LIMIT": (Decimal("1000.00"), Decimal),
-    "GC_THRESHOLDS": ("2000,50,50", str),
+    "GC_THRESHOLDS": (DEFAULT_GC_THRESHOLDS, str),
     "PING_INTERVAL": (25, int),
 }
 

@@ -8,9 +8,10 @@ measured there:
 
 * ``gc.freeze()`` once the app is built: modules, functions and classes live as long as the
   process, so no later pass needs to walk them (about 120,000 objects, half the heap).
-* Higher thresholds: a young object is examined only after 2,000 allocations, and an older
+* Higher thresholds: a young object is examined only after 5,000 allocations, and an older
   generation after 50 younger passes, so short-lived request objects are usually gone by
-  then instead of being promoted; the full pass drops to about one a minute.
+  then instead of being promoted; the full pass drops to about one a minute.  (Measured
+  against 2,000: median p99 37 ms over six runs against 60 ms.)
 * gevent's greenlet-tree tracking off: it keeps each greenlet's spawning stack as frames,
   which is only for debugging and was a tenth of the objects.
 """
@@ -19,11 +20,11 @@ from __future__ import annotations
 import gc
 import sys
 
-DEFAULT_GC_THRESHOLDS = "2000,50,50"
+DEFAULT_GC_THRESHOLDS = "5000,50,50"
 
 
 def parse_gc_thresholds(raw: object) -> tuple[int, int, int] | None:
-    """``"2000,50,50"`` -> (2000, 50, 50); ``"off"`` -> None (leave Python's own)."""
+    """``"5000,50,50"`` -> (5000, 50, 50); ``"off"`` -> None (leave Python's own)."""
     text = str(raw if raw is not None else DEFAULT_GC_THRESHOLDS).strip().lower()
     if text in ("off", "default", "none", ""):
         return None

@@ -33,7 +33,7 @@ def test_wsgi_freezes_startup_objects_and_raises_the_thresholds(tmp_path):
     done = _import_wsgi(tmp_path)
     assert done.returncode == 0, done.stderr
     thresholds, frozen, tracking = json.loads(done.stdout.strip().splitlines()[-1])
-    assert thresholds == [2000, 50, 50]
+    assert thresholds == [5000, 50, 50]
     assert frozen > 10_000  # modules, functions, classes: never walked again
     assert tracking is False
 

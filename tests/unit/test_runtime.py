@@ -10,7 +10,7 @@ from console.runtime import DEFAULT_GC_THRESHOLDS, parse_gc_thresholds
 
 
 @pytest.mark.parametrize("raw, expected", [
-    (None, (2000, 50, 50)), (DEFAULT_GC_THRESHOLDS, (2000, 50, 50)),
+    (None, (5000, 50, 50)), (DEFAULT_GC_THRESHOLDS, (5000, 50, 50)),
     (" 700, 10 ,10 ", (700, 10, 10)), ("off", None), ("OFF", None), ("default", None),
 ])
 def test_thresholds_are_read(raw, expected):
