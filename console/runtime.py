@@ -11,7 +11,7 @@ measured there:
 * Higher thresholds: a young object is examined only after 5,000 allocations, and an older
   generation after 50 younger passes, so short-lived request objects are usually gone by
   then instead of being promoted; the full pass drops to about one a minute.  (Measured
-  against 2,000: median p99 37 ms over six runs against 60 ms.)
+  against 2,000: median p99 37 ms over six runs, 60 ms over five.)
 * gevent's greenlet-tree tracking off: it keeps each greenlet's spawning stack as frames,
   which is only for debugging and was a tenth of the objects.
 """
