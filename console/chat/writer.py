@@ -1,8 +1,8 @@
 """Group commit for chat messages on SQLite.
 
-A SQLite commit waits for the disk (fsync, 4-12 ms here) and only one can run at a time,
-so one commit per message caps a process at ~100-200 messages/s and queues everyone behind
-the disk.  Here the messages that arrive while a commit is running are written together in
+A SQLite commit waits for the disk (an fsync: 0.1 ms on a fast SSD, 4-12 ms on slower
+disks) and only one can run at a time, so one commit per message caps a process at
+~100-200 messages/s on such disks and queues everyone behind them.  Here the messages that arrive while a commit is running are written together in
 the next transaction: one fsync for the whole group, the same durability per message
 (nobody is acknowledged before the group's commit returns).
 
