@@ -291,10 +291,12 @@ def _pg_connect(port: int, dbname: str, timeout: float = 2.0):  # type: ignore[n
 
 
 @contextlib.contextmanager
-def running_postgres(tmpdir: str | os.PathLike[str] | None = None) -> Iterator[str]:
+def running_postgres(tmpdir: str | os.PathLike[str] | None = None,
+                     durable: bool = False) -> Iterator[str]:
     """Run a private PostgreSQL; yield a SQLAlchemy URL to `kamidesk_test`.
 
-    Trust auth on 127.0.0.1 only, durability off (fsync etc.) for speed;
+    Trust auth on 127.0.0.1 only, durability off (fsync etc.) for speed unless
+    ``durable`` (benchmarks compare it with SQLite committing to disk);
     pg_trgm is created in the database. As root the server runs as the
     `postgres` (or `nobody`) user, since initdb/postgres refuse root.
     """
@@ -350,13 +352,10 @@ def running_postgres(tmpdir: str | os.PathLike[str] | None = None) -> Iterator[s
                 "127.0.0.1",
                 "-p",
                 str(port),
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
             ]
+            if not durable:
+                cmd += ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                        "-c", "full_page_writes=off"]
             extra: dict[str, object] = {}
             if owner is not None:
                 extra = {"user": owner.pw_uid, "group": owner.pw_gid, "extra_groups": []}

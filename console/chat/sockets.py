@@ -173,12 +173,9 @@ class CustomerNamespace(_ChatNamespace):
 
 
 def store_message(conversation_id: int, **fields):
-    """``service.post_message`` for a socket handler; on SQLite with group commit (and off
-    the gevent hub), see console/chat/writer.py."""
-    session = db.session()
-    if session.get_bind().dialect.name == "sqlite":
-        return writer.write(session, conversation_id, **fields)
-    return service.post_message(session, conversation_id, **fields)
+    """``service.post_message`` for a socket handler, with group commit: see
+    console/chat/writer.py."""
+    return writer.write(db.session(), conversation_id, **fields)
 
 
 def _attachment_id(data: dict) -> int | None:

