@@ -176,6 +176,15 @@ def _new_store_key() -> str:
     return "kd-" + uuid.uuid4().hex
 
 
+def _replayable(session: Session, actor: User, idempotency_key: str, operation: str,
+                payload: dict) -> tuple[Idempotency, Outcome | None]:
+    """An agent's request as an idempotency record, and the first answer if the key was
+    used for it already: a replay must answer as the first call did, so it comes before
+    the checks that the order, having moved on since, would now fail."""
+    idem = Idempotency(session, _actor_tag(actor, ""), idempotency_key, operation, payload)
+    return idem, idem.replay()
+
+
 def _actor_tag(actor: User | None, fallback: str) -> str:
     return f"user:{actor.id}" if actor is not None else fallback
 
@@ -241,9 +250,8 @@ def refund(store: OrderStore, *, actor: User, order_no: str, amount: object, rea
     manual = CAP_REFUND not in store.capabilities
     reference = _checked(lambda: rules.clean_text(manual_reference, "manual_reference",
                                                   required=manual, limit=120)) or None
-    idem = Idempotency(session, _actor_tag(actor, ""), idempotency_key, "refund", {
+    idem, replay = _replayable(session, actor, idempotency_key, "refund", {
         "order_no": order_no, "amount": str(value), "reason": why, "reference": reference})
-    replay = idem.replay()
     if replay is not None:
         return replay
     order = _get_order(store, order_no)
@@ -336,9 +344,8 @@ def reissue(store: OrderStore, *, actor: User, order_no: str, reason: object,
     session = _session(session)
     _require_role(actor, "agent")
     why = _checked(lambda: rules.clean_text(reason, "reason"))
-    idem = Idempotency(session, _actor_tag(actor, ""), idempotency_key, "reissue",
-                       {"order_no": order_no, "reason": why})
-    replay = idem.replay()
+    idem, replay = _replayable(session, actor, idempotency_key, "reissue",
+                               {"order_no": order_no, "reason": why})
     if replay is not None:
         return replay
     if CAP_REISSUE not in store.capabilities:
@@ -486,9 +493,8 @@ def approve_action(store: OrderStore, *, actor: User, action_id: int, idempotenc
     """A supervisor (not the requester) lets a pending refund or cancel go through."""
     session = _session(session)
     _require_role(actor, "supervisor")
-    idem = Idempotency(session, _actor_tag(actor, ""), idempotency_key, "approve_action",
-                       {"action_id": action_id})
-    replay = idem.replay()
+    idem, replay = _replayable(session, actor, idempotency_key, "approve_action",
+                               {"action_id": action_id})
     if replay is not None:
         return replay
     action = _pending_action(session, actor, action_id)
@@ -507,11 +513,15 @@ def approve_action(store: OrderStore, *, actor: User, action_id: int, idempotenc
     return _perform(session, idem, write)
 
 
+def _decide_action(action: Action, actor: User, state: str) -> None:
+    now = utcnow()
+    action.state, action.updated_at, action.decided_at = state, now, now
+    action.approver_id, action.approver_name = actor.id, actor.name
+
+
 def _failed(action: Action, order: Order, actor: User, exc: StoreError) -> Outcome:
     """The store refused at approval time: the action fails, with the store's reason."""
-    now = utcnow()
-    action.state, action.updated_at, action.decided_at = "failed", now, now
-    action.approver_id, action.approver_name = actor.id, actor.name
+    _decide_action(action, actor, "failed")
     action.result = {"error": {"code": exc.code, "message": exc.message}}
     audit.record(f"{action.kind}_failed", actor, order_no=action.order_no,
                  action_id=action.id, code=exc.code, message=exc.message)
@@ -529,18 +539,15 @@ def reject_action(store: OrderStore, *, actor: User, action_id: int, note: objec
     session = _session(session)
     _require_role(actor, "supervisor")
     why = _checked(lambda: rules.clean_text(note, "note", required=False))
-    idem = Idempotency(session, _actor_tag(actor, ""), idempotency_key, "reject_action",
-                       {"action_id": action_id, "note": why})
-    replay = idem.replay()
+    idem, replay = _replayable(session, actor, idempotency_key, "reject_action",
+                               {"action_id": action_id, "note": why})
     if replay is not None:
         return replay
     action = _pending_action(session, actor, action_id)
 
     def write() -> Outcome:
         _take_pending(session, action)
-        now = utcnow()
-        action.state, action.updated_at, action.decided_at = "rejected", now, now
-        action.approver_id, action.approver_name = actor.id, actor.name
+        _decide_action(action, actor, "rejected")
         action.decision_note = why or None
         audit.record(f"{action.kind}_rejected", actor, order_no=action.order_no,
                      action_id=action.id, note=why, requester=action.requester_name)
@@ -602,10 +609,9 @@ def create_edit_request(store: OrderStore, *, actor: User, order_no: str, change
     _require_role(actor, "agent")
     wanted = _checked(lambda: rules.clean_changes(changes))
     why = _checked(lambda: rules.clean_text(reason, "reason"))
-    idem = Idempotency(session, _actor_tag(actor, ""), idempotency_key, "edit_request", {
+    idem, replay = _replayable(session, actor, idempotency_key, "edit_request", {
         "order_no": order_no, "changes": wanted, "reason": why,
         "conversation_id": conversation_id})
-    replay = idem.replay()
     if replay is not None:
         return replay
     order = _get_order(store, order_no)
@@ -661,9 +667,8 @@ def approve_edit(store: OrderStore, *, actor: User, request_id: int, idempotency
     request is refused with the reason and reissue/refund are offered instead."""
     session = _session(session)
     _require_role(actor, "agent")
-    idem = Idempotency(session, _actor_tag(actor, ""), idempotency_key, "approve_edit",
-                       {"request_id": request_id})
-    replay = idem.replay()
+    idem, replay = _replayable(session, actor, idempotency_key, "approve_edit",
+                               {"request_id": request_id})
     if replay is not None:
         return replay
     edit = _pending_edit(session, actor, request_id)
@@ -729,9 +734,8 @@ def reject_edit(store: OrderStore, *, actor: User, request_id: int, note: object
     session = _session(session)
     _require_role(actor, "agent")
     why = _checked(lambda: rules.clean_text(note, "note"))
-    idem = Idempotency(session, _actor_tag(actor, ""), idempotency_key, "reject_edit",
-                       {"request_id": request_id, "note": why})
-    replay = idem.replay()
+    idem, replay = _replayable(session, actor, idempotency_key, "reject_edit",
+                               {"request_id": request_id, "note": why})
     if replay is not None:
         return replay
     edit = _pending_edit(session, actor, request_id)
