@@ -107,8 +107,7 @@ def verify_order():
 
 @widget_bp.get("/orders/<order_no>")
 def order(order_no: str):
-    conversation = widget_conversation()
-    service.require_verified(db.session, conversation, order_no)
+    conversation = _verified_for(order_no)
     return jsonify(order=order_for_customer(get_store().get(order_no), conversation.lang))
 
 
@@ -132,12 +131,18 @@ def after_sales(order_no: str):
                    conversation=customer_conversation_json(conversation))
 
 
+def _verified_for(order_no: str):
+    """This widget's conversation, if it has verified ``order_no``; 403 otherwise."""
+    conversation = widget_conversation()
+    service.require_verified(db.session, conversation, order_no)
+    return conversation
+
+
 @widget_bp.post("/orders/<order_no>/edit-request")
 @limiter.limit("10 per minute")
 def edit_request(order_no: str):
     """Ask for a change (e.g. the account to top up); an agent approves or rejects it."""
-    conversation = widget_conversation()
-    service.require_verified(db.session, conversation, order_no)
+    conversation = _verified_for(order_no)
     data = _json()
     changes = data.get("changes")
     if not isinstance(changes, dict) or not changes:
@@ -159,8 +164,7 @@ def edit_request(order_no: str):
 @limiter.limit("10 per minute")
 def cancel(order_no: str):
     """Cancel inside the shop's no-reason window; the actions service decides the window."""
-    conversation = widget_conversation()
-    service.require_verified(db.session, conversation, order_no)
+    conversation = _verified_for(order_no)
     data = _json()
     key = request.headers.get("Idempotency-Key") or data.get("idempotency_key")
     if not key:
