@@ -102,7 +102,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 
 # One blueprint per URL space, each a module-level ``bp`` in the views module that holds
-# (or, for ``/api``, imports) its routes; add a line here to switch one on.
+# (or imports, at its end, the other modules adding routes to it); add a line to switch one on.
 BLUEPRINTS = (
     "console.auth.views:bp",
     "console.api.views:bp",
@@ -112,6 +112,7 @@ BLUEPRINTS = (
     "console.chat.views:bp",
     "console.chat.widget:bp",
     "console.actions.views:bp",
+    "console.supervisor.views:bp",
 )
 
 

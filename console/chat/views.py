@@ -1,9 +1,7 @@
 """Chat pages and the inbox's JSON API: thin shells around console/chat/service.py."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, jsonify, render_template, request, send_file
 from flask_babel import force_locale
@@ -12,7 +10,7 @@ from flask_login import current_user, login_required
 
 from adapters.base import StoreError
 from console.access import bearer_token, role_required
-from console.chat import events, metrics, service
+from console.chat import events, service
 from console.chat.identity import read_widget_token
 from console.chat.models import Attachment, CannedReply, Conversation
 from console.chat.presenters import conversation_json, order_for_agent
@@ -265,33 +263,3 @@ def _may_see(conversation_id: int) -> bool:
         return False
     conversation = db.session.get(Conversation, conversation_id)
     return conversation is not None and service.can_view(_agent(), conversation)
-
-
-# --- metrics ------------------------------------------------------------------------------
-
-@bp.get("/api/metrics/response-times")
-@role_required("supervisor")
-def response_times():
-    """First response, time to assignment and resolution (count, median, p90 in seconds),
-    overall and per agent, for conversations opened in [from, to)."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    end = _moment(request.args.get("to"), zone, end_of_day=True) or utcnow()
-    start = _moment(request.args.get("from"), zone, end_of_day=False) or end - timedelta(days=7)
-    if start >= end:
-        raise ApiError(400, "invalid_parameter", _("from must be before to."))
-    return jsonify(metrics.response_times(db.session, start, end))
-
-
-def _moment(raw: str | None, zone: ZoneInfo, end_of_day: bool) -> datetime | None:
-    """A date (in the console's time zone; ``to`` dates are inclusive) or an ISO time."""
-    if not raw:
-        return None
-    try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw) + (timedelta(days=1) if end_of_day else timedelta())
-            return datetime.combine(day, time.min, tzinfo=zone)
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError(400, "invalid_parameter",
-                       _("Dates look like 2026-11-25 or 2026-11-25T08:00:00+08:00.")) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
