@@ -112,6 +112,7 @@ BLUEPRINTS = (
     "console.chat:widget_bp",
     "console.actions:bp",
     "console.supervisor:bp",
+    "console.watching:bp",
 )
 
 
