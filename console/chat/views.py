@@ -3,19 +3,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, current_app, jsonify, render_template, request, send_file
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from adapters.base import StoreError
 from console.access import bearer_token, role_required
-from console.chat import bp, events, service
+from console.chat import events, service
 from console.chat.identity import read_widget_token
 from console.chat.models import Attachment, CannedReply, Conversation
 from console.chat.presenters import conversation_json, order_for_agent
+from console.chat.proactive import connect_signals
 from console.chat.service import AgentRef, ChatError
-from console.chat.sockets import fill_free_agents
+from console.chat.sockets import fill_free_agents, register_namespaces
 from console.chat.uploads import attachment_path
 from console.errors import ApiError
 from console.extensions import db
@@ -24,7 +25,16 @@ from console.orders.explain import normalise_lang
 from console.presenters import summary_json
 from console.store import get_store
 
+bp = Blueprint("chat", __name__)
+
 PAGE_LIMIT = 200
+
+
+@bp.record
+def _attach_realtime(state) -> None:
+    """Each app gets its own Socket.IO server, so handlers are attached per registration."""
+    register_namespaces()
+    connect_signals()
 
 
 def _agent() -> AgentRef:
@@ -153,24 +163,6 @@ def resolve(conversation_id: int):
 def reopen(conversation_id: int):
     found = service.reopen(db.session, conversation_id, _agent())
     return _changed(found, "reopened", found.assignee_id)
-
-
-@bp.post("/api/orders/<order_no>/conversation")
-@role_required("agent")
-def order_conversation(order_no: str):
-    """The order's after-sales conversation: opened if one exists, else created for the
-    agent asking, with the buyer's contacts from the store."""
-    found, created = service.open_for_order(db.session, get_store(), order_no, _agent())
-    if created:
-        with force_locale(found.lang):
-            text = _("After-sales conversation opened for order %(order_no)s.",
-                     order_no=found.attached_order_no)
-        message, found, _created = service.post_message(
-            db.session, found.id, sender_kind="system", body=text,
-            client_id=f"after-sales:{found.attached_order_no}", order_no=found.attached_order_no)
-        events.announce_message(message, found)
-    return jsonify(conversation=conversation_json(found), created=created,
-                   url=f"/inbox#c={found.id}"), 201 if created else 200
 
 
 # --- agents and presence ------------------------------------------------------------------

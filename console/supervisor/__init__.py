@@ -1,7 +1,2 @@
 """Supervisors: the dashboard, response-time figures, SLA breaches, the live queue panel
-and shop analytics."""
-from flask import Blueprint
-
-bp = Blueprint("supervisor", __name__)
-
-from console.supervisor import api, views  # noqa: E402,F401
+and shop analytics; the blueprint is ``console.supervisor.views.bp``."""

@@ -9,8 +9,9 @@ from console.access import role_required
 from console.errors import ApiError
 from console.extensions import db
 from console.store import get_store
-from console.supervisor import analytics, bp, export, live, metrics, params
+from console.supervisor import analytics, export, live, metrics, params
 from console.supervisor.sla import targets_from_config
+from console.supervisor.views import bp
 from console.watching import incidents
 from console.watching.models import StuckAlert
 from console.watching.presenters import alert_json, incident_json

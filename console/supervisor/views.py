@@ -1,13 +1,14 @@
 """The supervisor dashboard page."""
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from console.errors import ApiError
-from console.supervisor import bp
 from console.supervisor.sla import targets_from_config
+
+bp = Blueprint("supervisor", __name__)
 
 
 @bp.get("/supervisor")
@@ -18,3 +19,6 @@ def dashboard():
         raise ApiError(403, "forbidden", _("This needs the supervisor role."))
     return render_template("supervisor/dashboard.html",
                            targets=targets_from_config(current_app.config))
+
+
+from console.supervisor import api  # noqa: E402,F401  (the JSON routes on this blueprint)

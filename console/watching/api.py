@@ -10,9 +10,10 @@ from console.api.params import int_param
 from console.extensions import db
 from console.models import utcnow
 from console.supervisor.params import choice
-from console.watching import bp, incidents
+from console.watching import incidents
 from console.watching.models import IncidentOrder, StuckAlert
 from console.watching.presenters import alert_json, incident_json
+from console.watching.views import bp
 
 
 @bp.get("/api/alerts/stuck-orders")
