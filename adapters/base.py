@@ -21,10 +21,11 @@ What lives in ``adapters/`` and who may import it:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable, Iterable, Mapping, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 # --- vocabulary -------------------------------------------------------------
 
@@ -210,7 +211,7 @@ class Order:
     tags: tuple[str, ...] = ()
     search_password: str | None = None
 
-    def replace(self, **changes: object) -> "Order":
+    def replace(self, **changes: object) -> Order:
         return dataclasses.replace(self, **changes)
 
 

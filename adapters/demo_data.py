@@ -29,11 +29,12 @@ from __future__ import annotations
 import functools
 import random
 from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import accumulate
-from typing import Iterable, Iterator, Sequence, TypeVar
+from typing import TypeVar
 
 from adapters.base import Buyer, CardKey, Order, OrderEvent, PaymentProof, Product
 
@@ -371,7 +372,7 @@ def catalogue(seed: int = 42) -> list[Product]:
 # --- small random helpers (all take the generator's Random) -----------------
 
 def _digits(rng: random.Random, count: int) -> str:
-    return "%0*d" % (count, rng.randrange(10 ** count))
+    return f"{rng.randrange(10 ** count):0{count}d}"
 
 
 def _code(rng: random.Random, alphabet: str, count: int) -> str:

@@ -40,9 +40,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, Iterable, Iterator, Mapping
+from typing import IO, Any
 
 from adapters.base import (
     CARD_KEY_STATES,

@@ -17,9 +17,9 @@ unsold key and marks it sold by id afterwards, which can hand one key to two buy
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Callable, Mapping
 
 from sqlalchemy import insert, literal, select, update
 from sqlalchemy.engine import Connection, Engine, Row

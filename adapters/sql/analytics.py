@@ -6,8 +6,8 @@ folding the few thousand groups in Python gives all three tables from one pass.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from sqlalchemy import Integer, case, cast, exists, func, literal_column, select
 from sqlalchemy.engine import Engine

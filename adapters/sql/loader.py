@@ -7,9 +7,9 @@ delivered keys are replaced, so loading the same file twice changes nothing.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from itertools import islice
-from typing import Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection, Engine

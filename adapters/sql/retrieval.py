@@ -25,9 +25,9 @@ from __future__ import annotations
 import hashlib
 import heapq
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Iterable, Iterator
 
 from sqlalchemy import (
     BigInteger,
@@ -286,7 +286,7 @@ class _Filters:
     soft: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, query: SearchQuery) -> "_Filters":
+    def of(cls, query: SearchQuery) -> _Filters:
         present = set()
         if query.amount_min is not None or query.amount_max is not None:
             present.add("amount")

@@ -12,7 +12,7 @@ import functools
 import logging
 import socket
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, request, session
 from flask_babel import gettext as _

@@ -154,7 +154,7 @@ def _write_one(conn: Connection, draft: Draft) -> None:
         body=fields["body"], attachment_id=fields["attachment_id"],
         order_no=fields["order_no"], customer_extra=fields["customer_extra"], sent_at=now)
     steps = service._apply_effects(conversation, message, agent, now)
-    changed = {name: getattr(conversation, name) for name in row.keys()
+    changed = {name: getattr(conversation, name) for name in row
                if getattr(conversation, name) != row[name]}
     if changed:
         conn.execute(update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == cid).values(**changed))

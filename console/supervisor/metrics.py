@@ -20,9 +20,9 @@ so a page left open all night does not count as waiting.  Rows are read as plain
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
