@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 # --- vocabulary -------------------------------------------------------------
 
@@ -211,7 +211,7 @@ class Order:
     tags: tuple[str, ...] = ()
     search_password: str | None = None
 
-    def replace(self, **changes: object) -> Order:
+    def replace(self, **changes: Any) -> Order:
         return dataclasses.replace(self, **changes)
 
 

@@ -115,7 +115,7 @@ def _choice(value: object, name: str, allowed: tuple[str, ...], default: str | N
     text = _text(value, name, required=True)
     if text not in allowed:
         raise InvalidOrder(f"{name} {text!r} is not one of: {', '.join(allowed)}")
-    return text  # type: ignore[return-value]
+    return text
 
 
 def _money(value: object, name: str) -> Decimal:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from console.runtime import DEFAULT_GC_THRESHOLDS
 ENV_PREFIX = "KAMIDESK_"
 
 # plain name -> (default, parser).  Each is read from KAMIDESK_<NAME>.
-SETTINGS: dict[str, tuple[object, object]] = {
+SETTINGS: dict[str, tuple[object, Callable[[str], object]]] = {
     "DATABASE_URL": (None, str),
     "STORE": ("sql", str),
     "STORE_URL": (None, str),

@@ -13,10 +13,10 @@ def find_user(name: str) -> User | None:
 def save_user(name: str, role: str, password: str) -> tuple[User, bool]:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    user = find_user(name)
-    created = user is None
+    found = find_user(name)
+    created = found is None
+    user = User(name=name, role=role) if found is None else found
     if created:
-        user = User(name=name, role=role)
         db.session.add(user)
     user.role = role
     user.set_password(password)

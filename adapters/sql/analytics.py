@@ -61,7 +61,7 @@ def order_stats(engine: Engine, start: datetime, end: datetime, utc_offset_s: in
 
 def products_of(engine: Engine, order_nos: Iterable[str]) -> dict[str, str]:
     """order_no → product name, in chunks so the IN list stays short."""
-    wanted, found = list(dict.fromkeys(order_nos)), {}
+    wanted, found = list(dict.fromkeys(order_nos)), dict[str, str]()
     with engine.connect() as conn:
         for i in range(0, len(wanted), CHUNK):
             found.update(conn.execute(

@@ -628,7 +628,8 @@ def _newest(conn: Connection, filters: _Filters, dims: set[str], limit: int) -> 
     if "tags" in dims:
         return _newest_tagged(conn, q.tags, others("tags"), limit)
     span = _amount_span(q)
-    if "amount" in dims and span is not None and span <= NARROW_AMOUNT_CENTS:
+    if "amount" in dims and span is not None and span <= NARROW_AMOUNT_CENTS \
+            and q.amount_min is not None:
         low = to_cents(q.amount_min)
         cents = list(range(low, low + span + 1))
         return _newest_by(conn, orders.c.amount_cents, cents, others("amount"),

@@ -45,7 +45,7 @@ def _take_pending(session: Session, action: Action) -> None:
     won = session.execute(update(Action).where(Action.id == action.id,
                                                Action.state == "pending_approval")
                           .values(updated_at=utcnow())
-                          .execution_options(synchronize_session=False)).rowcount
+                          .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     if won != 1:
         raise Refused("already_decided", _t("This action was already decided."))
     session.refresh(action)

@@ -111,7 +111,7 @@ def _take_pending_edit(session: Session, edit: EditRequest) -> None:
     won = session.execute(update(EditRequest).where(EditRequest.id == edit.id,
                                                     EditRequest.state == "pending")
                           .values(updated_at=utcnow())
-                          .execution_options(synchronize_session=False)).rowcount
+                          .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     if won != 1:
         raise Refused("already_decided", _t("This edit request was already decided."))
     session.refresh(edit)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +28,7 @@ from console.models import User
 from console.presenters import iso, money, order_json
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MONEY_KINDS = ("refund", "cancel")
 CUSTOMER = "customer"
@@ -56,7 +58,7 @@ def session_or_default(session: Session | None) -> Session:
     return session if session is not None else db.session
 
 
-def require_role(actor: User, role: str) -> None:
+def require_role(actor: User | None, role: str) -> None:
     if actor is None or not actor.has_role(role):
         raise Forbidden("forbidden", _t("This needs the %(role)s role.", role=role))
 
@@ -67,7 +69,7 @@ def refuse_if(refusal: rules.Refusal | None) -> None:
         raise Refused(refusal.code, refusal.message, **extra)
 
 
-def checked(check: Callable[[], object]) -> object:
+def checked(check: Callable[[], T]) -> T:
     """Run input checks, turning ``rules.Invalid`` into a 400."""
     try:
         return check()

@@ -144,6 +144,6 @@ def purge(session: Session) -> int:
     """Forget expired records in a short transaction of its own, so that sweeping never
     holds locks while an action waits on the order store."""
     gone = session.execute(delete(IdempotencyRecord)
-                           .where(IdempotencyRecord.expires_at <= utcnow())).rowcount
+                           .where(IdempotencyRecord.expires_at <= utcnow())).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     session.commit()
     return gone

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from adapters.base import CATEGORIES, CENT, STATUSES, SearchQuery
 
@@ -179,7 +180,7 @@ def merge_filters(parsed: ParsedQuery, *, status: str | Iterable[str] | None = N
     is inclusive (the whole day).  Unknown values raise ``ValueError`` so the
     API can answer 400 instead of silently searching for something else.
     """
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     dropped: set[str] = set()
     statuses = _filter_values(status, STATUSES, "status")
     if statuses is not None:
@@ -546,6 +547,7 @@ def _count(token: str | None) -> int | None:
     if not token:
         return None
     token = token.lower()
+    n: int | None
     if token.isdigit():
         n = int(token)
     elif token in _EN_NUM:

@@ -3,7 +3,7 @@ busiest hours, and the products customers open chats about most."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -44,7 +44,7 @@ def shop_analytics(session: Session, store: OrderStore, start: datetime, end: da
                     "available": CAP_ANALYTICS in store.capabilities}
     if not answer["available"]:
         return dict(answer, products=[], suppliers=[], hours=[], tickets=[])
-    offset = int(end.astimezone(zone).utcoffset().total_seconds())
+    offset = int((end.astimezone(zone).utcoffset() or timedelta(0)).total_seconds())
     stats = analytics_of(store).order_stats(start, end, offset)
     return dict(answer, products=[_row(r) for r in stats.by_product],
                 suppliers=[_row(r) for r in stats.by_supplier],

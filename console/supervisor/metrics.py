@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -89,7 +90,7 @@ class Tally:
 
     def as_json(self) -> dict:
         figures = {measure: summarise(self.samples.get(measure, [])) for measure in MEASURES}
-        sla = {name: {"count": self.sla_known[name], "breached": self.sla_breached[name],
+        sla: dict[str, Any] = {name: {"count": self.sla_known[name], "breached": self.sla_breached[name],
                       "rate": rate(self.sla_breached[name], self.sla_known[name])}
                for name in ("first_response", "resolution")}
         sla["breach_rate"] = rate(self.any_breached, self.any_known)
@@ -116,11 +117,11 @@ def _handle_times(steps: list[tuple[str, int | None, datetime]], resolved_at: da
     holder, since, is_open = None, None, True
     for kind, agent_id, at in steps:
         if kind == "assigned":
-            if holder is not None and is_open:
+            if holder is not None and since is not None and is_open:
                 totals[holder] += max(0.0, (at - since).total_seconds())
             holder, since = agent_id, at
         elif kind == "resolved":
-            if holder is not None and is_open:
+            if holder is not None and since is not None and is_open:
                 totals[holder] += max(0.0, (at - since).total_seconds())
             is_open = False
         elif kind == "reopened":
@@ -155,6 +156,8 @@ def load_facts(session: Session, start: datetime, end: datetime, targets: Target
         steps[cid].append((kind, agent_id, at))
     facts = []
     for cid, opened, assigned, answered, resolved, assignee, responder in rows:
+        if opened is None:  # the query asks for opened chats only
+            continue
         history = steps.get(cid, [])
         kinds = {kind for kind, _, _ in history}
         resolved_once = resolved is not None or "resolved" in kinds
@@ -203,9 +206,9 @@ def _by_agent(facts_list: Iterable[Facts]) -> dict[int, Tally]:
     return tallies
 
 
-def _grouped(facts_list: list[Facts], key: Callable[[Facts], object],
-             keys: Iterable[object]) -> list[tuple[object, Tally]]:
-    tallies: dict[object, Tally] = {k: Tally() for k in keys}
+def _grouped(facts_list: list[Facts], key: Callable[[Facts], Any],
+             keys: Iterable[Any]) -> list[tuple[Any, Tally]]:
+    tallies: dict[Any, Tally] = {k: Tally() for k in keys}
     for facts in facts_list:
         _add_whole(tallies.setdefault(key(facts), Tally()), facts)
     return list(tallies.items())
