@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from console.actions.idempotency import Idempotency, Outcome
 from console.actions.models import Action, EditRequest
 from console.actions.text import t as _t
 from console.extensions import db
-from console.models import User
+from console.models import User, utcnow
 from console.presenters import iso, money, order_json
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,19 @@ def perform(session: Session, idem: Idempotency, write: Callable[[], Outcome]) -
     return outcome
 
 
+def take_pending(session: Session, row: Action | EditRequest, pending: str,
+                 already_decided: str) -> None:
+    """Compare-and-set on a pending action or edit request: only one decision wins, the
+    others see ``already_decided``."""
+    model = type(row)
+    won = session.execute(update(model).where(model.id == row.id, model.state == pending)
+                          .values(updated_at=utcnow())
+                          .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
+    if won != 1:
+        raise Refused("already_decided", already_decided)
+    session.refresh(row)
+
+
 def lock_order(session: Session, order_no: str) -> None:
     """Serialise console-side totals of one order (pending and manual refunds).
 
@@ -132,7 +145,7 @@ def new_store_key() -> str:
 
 
 def replayable(session: Session, actor: User, idempotency_key: str, operation: str,
-                payload: dict) -> tuple[Idempotency, Outcome | None]:
+               payload: dict) -> tuple[Idempotency, Outcome | None]:
     """An agent's request as an idempotency record, and the first answer if the key was
     used for it already: a replay must answer as the first call did, so it comes before
     the checks that the order, having moved on since, would now fail."""

@@ -86,7 +86,7 @@ def refund(store: OrderStore, *, actor: User, order_no: str, amount: object, rea
     why = checked(lambda: rules.clean_text(reason, "reason"))
     manual = CAP_REFUND not in store.capabilities
     reference = checked(lambda: rules.clean_text(manual_reference, "manual_reference",
-                                                  required=manual, limit=120)) or None
+                                                 required=manual, limit=120)) or None
     idem, replay = replayable(session, actor, idempotency_key, "refund", {
         "order_no": order_no, "amount": str(value), "reason": why, "reference": reference})
     if replay is not None:
@@ -120,7 +120,7 @@ def refund(store: OrderStore, *, actor: User, order_no: str, amount: object, rea
 
 
 def execute_money(session: Session, store: OrderStore, action: Action, order: Order,
-                   actor: User | None, kind: str, approver: User | None = None) -> Outcome:
+                  actor: User | None, kind: str, approver: User | None = None) -> Outcome:
     """Run a refund or cancel against the store (inside the open transaction)."""
     amount = action.amount or Decimal("0.00")
     manual = CAP_REFUND not in store.capabilities

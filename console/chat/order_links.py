@@ -28,18 +28,18 @@ def verify_order(session: Session, store: OrderStore, conversation: Conversation
     """
     order_no = str(order_no or "").strip()
     if not order_no or not (phone_tail or search_password):
-        raise ChatError(400, "invalid_request",
+        raise ChatError("invalid_request",
                         _("Give the order number and the last digits of the phone, or the "
                           "order's search password."))
     if conversation.verify_failures >= MAX_VERIFY_FAILURES:
-        raise ChatError(429, "too_many_attempts",
+        raise ChatError("too_many_attempts",
                         _("Too many wrong answers; ask an agent to look the order up."))
     order = load_order(store, order_no)
     via = "phone_tail" if phone_tail else "search_password"
     if order is None or not _proves(order, phone_tail, search_password):
         conversation.verify_failures += 1
         session.commit()
-        raise ChatError(403, "order_not_verified",
+        raise ChatError("order_not_verified",
                         _("That order number and answer do not match any order."))
     link_order(session, conversation, order.order_no, via)
     session.commit()
@@ -97,7 +97,7 @@ def verified_conversation_ids(session: Session, order_no: str) -> list[int]:
 
 def require_verified(session: Session, conversation: Conversation, order_no: str) -> None:
     if order_no not in verified_order_nos(session, conversation.id):
-        raise ChatError(403, "order_not_verified", _("Verify this order in the chat first."))
+        raise ChatError("order_not_verified", _("Verify this order in the chat first."))
 
 
 def conversations_for_order(session: Session, order_no: str) -> list[Conversation]:

@@ -37,7 +37,7 @@ def acked(handler: Callable) -> Callable:
     def run(self, data=None, *rest):
         try:
             if data is not None and not isinstance(data, dict):
-                raise ChatError(400, "invalid_request", _("Send a JSON object."))
+                raise ChatError("invalid_request", _("Send a JSON object."))
             return handler(self, data or {})
         except ChatError as exc:
             db.session.rollback()
@@ -77,7 +77,7 @@ def _conversation_id(data: dict) -> int:
     try:
         return int(data.get("conversation_id"))  # type: ignore[arg-type]  # None: TypeError
     except (TypeError, ValueError):
-        raise ChatError(400, "invalid_request", _("conversation_id must be a number.")) from None
+        raise ChatError("invalid_request", _("conversation_id must be a number.")) from None
 
 
 class _ChatNamespace(Namespace):
@@ -98,7 +98,7 @@ class _ChatNamespace(Namespace):
             bucket = state[bucket_name] = TokenBucket(*limits)
         wait = bucket.take(time.monotonic())
         if wait and not quiet:
-            raise ChatError(429, "rate_limited",
+            raise ChatError("rate_limited",
                             _("You are sending messages too fast; wait a moment and try again."),
                             retry_after=wait)
         return not wait
@@ -132,7 +132,7 @@ class CustomerNamespace(_ChatNamespace):
         conversation_id = _conversation_id(data) if data.get("conversation_id") is not None \
             else self._session()["conversation_id"]
         if conversation_id != self._session()["conversation_id"]:
-            raise ChatError(403, "forbidden", _("This chat belongs to someone else."))
+            raise ChatError("forbidden", _("This chat belongs to someone else."))
         return conversation_id
 
     @acked
@@ -190,7 +190,7 @@ def _attachment_id(data: dict) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise ChatError(400, "invalid_request", _("attachment_id must be a number.")) from None
+        raise ChatError("invalid_request", _("attachment_id must be a number.")) from None
 
 
 class AgentNamespace(_ChatNamespace):

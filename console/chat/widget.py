@@ -186,12 +186,12 @@ def upload():
     conversation = widget_conversation()
     ceiling = MAX_UPLOAD_BYTES + 64 * 1024  # the file plus the multipart envelope
     if (request.content_length or 0) > ceiling:
-        raise ChatError(413, "file_too_large", _("Screenshots are limited to %(mb)s MB.",
-                                                 mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
+        raise ChatError("file_too_large", _("Screenshots are limited to %(mb)s MB.",
+                                            mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
     request.max_content_length = ceiling
     file = request.files.get("file")
     if file is None:
-        raise ChatError(400, "no_file", _("Choose a screenshot to send."))
+        raise ChatError("no_file", _("Choose a screenshot to send."))
     attachment = save_upload(db.session, conversation, file.stream, "customer",
                              current_app.instance_path)
     return jsonify(attachment=attachment_json(attachment)), 201
