@@ -35,4 +35,6 @@ def prepare_demo(store, count: int, seed: int, users: tuple[tuple[str, str], ...
         if find_user(name) is None:
             save_user(name, name if name in ("agent", "supervisor", "admin") else "agent", password)
     db.session.commit()
+    from console.demo_seed import seed_demo_desk  # canned replies, approvals, a waiting chat
+    seed_demo_desk(store, db.session)
     return DemoReport(orders=existing + generated, generated=generated)
