@@ -63,6 +63,18 @@ ROLE_LABELS = {
     "admin": _l("Administrator"),
 }
 
+FIELD_LABELS = {
+    "recipient_account": _l("Recipient account"),
+    "sku": _l("Product code"),
+    "quantity": _l("Quantity"),
+    "remark": _l("Remark"),
+}
+
+VIA_LABELS = {
+    "agent": _l("by an agent"),
+    "customer": _l("from the chat"),
+}
+
 DETAIL_LABELS = {
     "action_id": _l("action"),
     "reason": _l("reason"),
@@ -131,7 +143,17 @@ def role_label(role: str) -> str:
     return str(ROLE_LABELS[role]) if role in ROLE_LABELS else humanise(role)
 
 
+def changes_summary(changes: dict) -> str:
+    """An edit request's changes as the queue shows them: "Recipient account: 138…; Quantity: 2"."""
+    return "; ".join(f"{FIELD_LABELS.get(k, humanise(k))}: {v}" for k, v in changes.items())
+
+
+def via_label(via: str) -> str:
+    return str(VIA_LABELS[via]) if via in VIA_LABELS else humanise(via)
+
+
 TEMPLATE_FILTERS = {
     "audit_kind": kind_label, "audit_detail": detail_label, "action_kind": action_label,
-    "action_state": state_label, "role_label": role_label,
+    "action_state": state_label, "role_label": role_label, "edit_changes": changes_summary,
+    "edit_via": via_label,
 }

@@ -26,6 +26,11 @@ CHANNELS_ZH: dict[str, str] = {
     "usdt": "USDT", "manual": "人工",
 }
 
+CHANNELS_EN: dict[str, str] = {
+    "alipay": "Alipay", "wechat": "WeChat Pay", "unionpay": "UnionPay", "paypal": "PayPal",
+    "usdt": "USDT", "manual": "manual",
+}
+
 REASONS_ZH: dict[str, str] = {
     "delay compensation": "到账延迟补偿",
     "Buyer changed mind before delivery": "买家发货前改变主意",
@@ -57,6 +62,14 @@ def reason_zh(reason: str) -> str:
 
 def _channel(name: str) -> str:
     return CHANNELS_ZH.get(name.lower(), name)
+
+
+def channel_label(name: str | None, lang: str) -> str:
+    """A payment channel's name as people say it ("WeChat Pay" / "微信支付"), not its code."""
+    if not name:
+        return ""
+    names = CHANNELS_EN if normalise_lang(lang) == EN else CHANNELS_ZH
+    return names.get(name.lower(), name)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ def test_demo_fills_the_desk_screens(desk, client, auth):
 
     edits = client.get("/edit-requests?state=pending").get_data(as_text=True)
     assert len(re.findall(r'<tr data-request="\d+" data-state="pending">', edits)) == 1
+    assert "<td>Recipient account: " in edits and "<td>recipient_account:" not in edits
+    assert "Customer <small class=\"muted\">from the chat</small>" in edits
 
     inbox = client.get("/inbox").get_data(as_text=True)
     assert inbox.count("<li><code>/") >= 5, "canned replies in the inbox's side panel"
@@ -184,3 +186,14 @@ def test_every_page_has_an_icon(client, auth):
     for page in (client.get("/login"), client.get("/chat")):
         assert '<link rel="icon" href="/static/favicon.svg"' in page.get_data(as_text=True)
     assert client.get("/static/favicon.svg").status_code == 200
+
+
+def test_payment_channel_reads_as_a_name(app, client, auth, loaded_store, demo_orders):
+    order = next(o for o in demo_orders if o.payment and o.payment.channel == "wechat")
+    auth.login("agent")
+    html = client.get(f"/orders/{order.order_no}").get_data(as_text=True)
+    assert '<dd data-channel="wechat">WeChat Pay</dd>' in html
+    token = csrf_from(html)
+    client.post("/language/zh_CN", data={"csrf_token": token, "next": "/"})
+    html = client.get(f"/orders/{order.order_no}").get_data(as_text=True)
+    assert '<dd data-channel="wechat">微信支付</dd>' in html
