@@ -5,13 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from adapters.base import (
-    CAP_EDIT,
-    NotAllowed,
-    Order,
-    OrderStore,
-    StoreError,
-)
+from adapters.base import CAP_EDIT, NotAllowed, Order, OrderStore, StoreError
 from console import audit, signals
 from console.actions import rules
 from console.actions.errors import InvalidInput, NotFound, Refused, StoreRefused
@@ -31,11 +25,7 @@ from console.actions.frame import (
     signal_order,
 )
 from console.actions.idempotency import Outcome, Result
-from console.actions.models import (
-    EDIT_VIA,
-    Action,
-    EditRequest,
-)
+from console.actions.models import EDIT_VIA, Action, EditRequest
 from console.actions.text import t as _t
 from console.models import User, utcnow
 from console.presenters import order_json

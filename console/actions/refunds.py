@@ -14,11 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from adapters.base import (
-    CAP_REFUND,
-    Order,
-    OrderStore,
-)
+from adapters.base import CAP_REFUND, Order, OrderStore
 from console import audit
 from console.actions import rules
 from console.actions.frame import (
@@ -38,11 +34,7 @@ from console.actions.frame import (
     store_errors,
 )
 from console.actions.idempotency import Outcome, Result
-from console.actions.models import (
-    Action,
-    from_cents,
-    to_cents,
-)
+from console.actions.models import Action, from_cents, to_cents
 from console.actions.settings import ActionSettings
 from console.actions.text import t as _t
 from console.models import User, utcnow

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from adapters.base import (
-    CAP_CANCEL,
-    CAP_REISSUE,
-    Order,
-    OrderStore,
-)
+from adapters.base import CAP_CANCEL, CAP_REISSUE, Order, OrderStore
 from console import audit, signals
 from console.actions import rules
 from console.actions.errors import Refused
@@ -31,10 +26,7 @@ from console.actions.frame import (
     store_errors,
 )
 from console.actions.idempotency import Idempotency, Outcome, Result
-from console.actions.models import (
-    Action,
-    to_cents,
-)
+from console.actions.models import Action, to_cents
 from console.actions.refunds import execute_money, left_to_refund, needs_approval
 from console.actions.settings import ActionSettings
 from console.actions.text import t as _t
