@@ -110,6 +110,7 @@ def _pending_large_refund(store: OrderStore, session: Session, agent: User) -> i
             reference = "DEMO-MANUAL" if CAP_REFUND not in store.capabilities else None
             actions.refund(store, actor=agent, order_no=order_no, amount=f"{left:.2f}",
                            reason=REFUND_REASON, idempotency_key=REFUND_KEY,
+                           settings=actions.ActionSettings.from_config(current_app.config),
                            manual_reference=reference, session=session)
             return 1
     return 0
