@@ -75,6 +75,8 @@ def open_order(browser, url: str, order_no: str, size: tuple[int, int], locale: 
     page.fill("input[name=password]", PASSWORDS["agent"])
     page.click("#signin")
     page.wait_for_selector("#order-detail")
+    page.wait_for_load_state("load")
+    page.evaluate("document.fonts.ready.then(() => true)")  # measure with the final fonts
     return context, page
 
 
