@@ -26,6 +26,9 @@ SETTINGS: dict[str, tuple[object, object]] = {
     "REFUND_DAILY_LIMIT": (Decimal("1000.00"), Decimal),
     "GC_THRESHOLDS": (DEFAULT_GC_THRESHOLDS, str),
     "PING_INTERVAL": (25, int),
+    "UNMASKED_EXPORT_ROLES": ("admin", str),
+    "RETENTION": ("2y", str),
+    "LOG_LEVEL": (None, str),
 }
 
 

@@ -282,6 +282,11 @@ def refund(store: OrderStore, *, actor: User, order_no: str, amount: object, rea
     return _perform(session, idem, _store_errors(write))
 
 
+def _money_state(order: Order) -> dict:
+    """What a refund or cancel changes, for the audit record's before/after."""
+    return {"status": order.status, "refunded_amount": f"{order.refunded_amount:.2f}"}
+
+
 def _execute_money(session: Session, store: OrderStore, action: Action, order: Order,
                    actor: User | None, kind: str, approver: User | None = None) -> Outcome:
     """Run a refund or cancel against the store (inside the open transaction)."""
@@ -329,7 +334,8 @@ def _execute_money(session: Session, store: OrderStore, action: Action, order: O
                  actor_name=None if (approver or actor) else CUSTOMER,
                  order_no=order.order_no, action_id=action.id, amount=f"{amount:.2f}",
                  reason=action.reason, manual_reference=action.manual_reference,
-                 requester=action.requester_name, status=after.status)
+                 requester=action.requester_name, status=after.status,
+                 before=_money_state(order), after=_money_state(after))
     outcome = Outcome(200, _answer(action, after, message))
     _signal_order(outcome, order, after, message)
     _signal_action(outcome, outcome.body["action"], approver or actor)
@@ -364,7 +370,9 @@ def reissue(store: OrderStore, *, actor: User, order_no: str, reason: object,
         voided = [k.serial for k in order.card_keys if k.status == "delivered"]
         action.result = {"voided": voided, "new_serials": [k.serial for k in fresh]}
         audit.record("reissue", actor, order_no=order_no, action_id=action.id, reason=why,
-                     voided=voided, new_serials=action.result["new_serials"])
+                     voided=voided, new_serials=action.result["new_serials"],
+                     before={"delivered": voided},
+                     after={"delivered": action.result["new_serials"]})
         message = _t("New card key issued for order %(order)s; it is shown once, copy it now.",
                      order=order_no)
         body = _answer(action, after, message)
@@ -704,7 +712,9 @@ def approve_edit(store: OrderStore, *, actor: User, request_id: int, idempotency
         session.flush()
         audit.record("edit_applied" if edit.state == "applied" else "edit_approved", actor,
                      order_no=edit.order_no, request_id=edit.id, action_id=action.id,
-                     changes=edit.changes)
+                     changes=edit.changes,
+                     before={name: _field(order, name) for name in edit.changes},
+                     after={name: _field(after, name) for name in edit.changes})
         outcome = Outcome(200, {**_answer(action, after, message),
                                 "request": edit_request_json(edit)})
         _signal_edit(outcome, edit, actor)
@@ -713,6 +723,12 @@ def approve_edit(store: OrderStore, *, actor: User, request_id: int, idempotency
         return outcome
 
     return _perform(session, idem, write)
+
+
+def _field(order: Order, name: str) -> object:
+    """An edited field's value as the audit record keeps it (a string, or None)."""
+    value = order.product.sku if name == "sku" else getattr(order, name, None)
+    return None if value is None else str(value)
 
 
 def _refuse_edit(edit: EditRequest, order: Order, actor: User, reason: str) -> Outcome:
