@@ -29,6 +29,12 @@ SETTINGS: dict[str, tuple[object, object]] = {
     "UNMASKED_EXPORT_ROLES": ("admin", str),
     "RETENTION": ("2y", str),
     "LOG_LEVEL": (None, str),
+    "SLA_FIRST_RESPONSE_SECONDS": (120, int),
+    "SLA_RESOLUTION_SECONDS": (600, int),
+    "BUSINESS_HOURS": (None, str),
+    "STUCK_THRESHOLDS": (None, str),
+    "WATCH_WINDOW_MINUTES": (30, int),
+    "WATCH_IN_PROCESS": (None, str),
 }
 
 
