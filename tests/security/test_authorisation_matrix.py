@@ -49,6 +49,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/edit-requests/<int:request_id>/approve"): AGENT,
     ("POST", "/api/edit-requests/<int:request_id>/reject"): AGENT,
     ("GET", "/api/metrics/response-times"): SUPERVISOR,
+    ("GET", "/api/metrics/sla-breaches"): SUPERVISOR,
     ("GET", "/api/orders"): AGENT,
     ("GET", "/api/orders/<order_no>"): AGENT,
     ("POST", "/api/orders/<order_no>/cancel"): AGENT,
@@ -85,6 +86,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/orders/<order_no>"): AGENT,
     ("GET", "/orders/<order_no>/related/<which>"): AGENT,
     ("GET", "/static/<path:filename>"): PUBLIC,
+    ("GET", "/supervisor"): SUPERVISOR,
 }
 
 CALLERS = ("anonymous", CUSTOMER, AGENT, SUPERVISOR, ADMIN)
