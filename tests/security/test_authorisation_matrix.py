@@ -73,6 +73,15 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/widget/sessions"): PUBLIC,
     ("POST", "/api/widget/uploads"): CUSTOMER,
     ("POST", "/api/widget/verify-order"): CUSTOMER,
+    ("GET", "/alerts"): AGENT,
+    ("GET", "/api/alerts/stuck-orders"): AGENT,
+    ("GET", "/api/incidents"): SUPERVISOR,
+    ("GET", "/api/incidents/<int:incident_id>"): SUPERVISOR,
+    ("POST", "/api/incidents/<int:incident_id>/close"): SUPERVISOR,
+    ("POST", "/api/incidents/<int:incident_id>/notify"): SUPERVISOR,
+    ("GET", "/api/supervisor/analytics"): SUPERVISOR,
+    ("GET", "/api/supervisor/export/<table>.csv"): SUPERVISOR,
+    ("GET", "/api/supervisor/live"): SUPERVISOR,
     ("GET", "/approvals"): SUPERVISOR,
     ("GET", "/audit"): SUPERVISOR,
     ("GET", "/chat"): PUBLIC,
@@ -94,7 +103,8 @@ RANK = {AGENT: 0, SUPERVISOR: 1, ADMIN: 2}
 # values for path parameters: real objects where they exist, so allowed calls get far
 PARAMS = {"order_no": "MX-1", "action_id": "1", "user_id": "1", "attachment_id": "1",
           "reply_id": "1", "conversation_id": "1", "request_id": "1", "tag": "vip",
-          "which": "same_ip", "code": "en", "filename": "widget.js"}
+          "which": "same_ip", "code": "en", "filename": "widget.js", "incident_id": "1",
+          "table": "agents"}
 
 
 def may(required: str, caller: str) -> bool:
