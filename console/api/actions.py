@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from console.access import role_required
 from console.actions import audit_log, service
-from console.actions.idempotency import Outcome, check_key
+from console.actions.idempotency import check_key
 from console.actions.models import EDIT_STATES, EditRequest
 from console.api.views import bp
 from console.errors import ApiError, error_response
@@ -21,7 +21,9 @@ from console.store import get_store
 
 @bp.app_errorhandler(service.ActionError)
 def action_error(exc: service.ActionError):
-    """Like every API error, plus what the client may do instead (``offers``)."""
+    """The service's refusals (from the API, the pages or the widget) as HTTP: the status
+    for their kind, the error shape of every API answer, plus what the client may do
+    instead (``offers``)."""
     response, status = error_response(exc.status, exc.code, exc.message)
     if exc.extra and isinstance(response, Response) and response.is_json:
         body = response.get_json()
@@ -47,7 +49,11 @@ def _actor():
     return current_user._get_current_object()
 
 
-def _reply(outcome: Outcome):
+def _settings() -> service.ActionSettings:
+    return service.ActionSettings.from_config(current_app.config)
+
+
+def _reply(outcome: service.Outcome):
     response = jsonify(outcome.body)
     response.status_code = outcome.status
     if outcome.replayed:
@@ -63,7 +69,7 @@ def refund(order_no: str):
     return _reply(service.refund(
         get_store(), actor=_actor(), order_no=order_no.strip(), amount=body.get("amount"),
         reason=body.get("reason"), manual_reference=body.get("reference"),
-        idempotency_key=key))
+        idempotency_key=key, settings=_settings()))
 
 
 @bp.post("/orders/<order_no>/reissue")
@@ -81,7 +87,8 @@ def cancel(order_no: str):
     """Cancel an order that was not delivered yet; what was paid is refunded."""
     key, body = _key(), _body()
     return _reply(service.cancel(get_store(), actor=_actor(), order_no=order_no.strip(),
-                                 reason=body.get("reason"), idempotency_key=key))
+                                 reason=body.get("reason"), idempotency_key=key,
+                                 settings=_settings()))
 
 
 @bp.post("/edit-requests")
