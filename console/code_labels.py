@@ -30,6 +30,11 @@ KIND_LABELS = {
     "edit_requested": _l("Edit requested"),
     "edit_applied": _l("Edit applied"),
     "edit_refused": _l("Edit refused by the store"),
+    "export": _l("Data exported"),
+    "retention": _l("Old data removed (retention)"),
+    "incident_opened": _l("Incident opened"),
+    "incident_notified": _l("Incident: customers notified"),
+    "incident_closed": _l("Incident closed"),
 }
 
 ACTION_LABELS = {
@@ -99,6 +104,13 @@ DETAIL_LABELS = {
     "key_status": _l("key state"),
     "message": _l("message"),
     "code": _l("code"),
+    "incident_id": _l("incident"),
+    "masked": _l("masked"),
+    "rows": _l("rows"),
+    "period": _l("period"),
+    "cutoff": _l("older than"),
+    "dry_run": _l("dry run"),
+    "counts": _l("counts"),
 }
 
 

@@ -258,13 +258,13 @@ def test_every_audit_code_in_the_source_has_words():
     from console.code_labels import ACTION_LABELS, OUTCOME_LABELS, is_labelled
 
     source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "console").rglob("*.py"))
-    literal = set(re.findall(r"""record\(\s*["']([a-z_]+)["']""", source))
+    literal = set(re.findall(r"""\b(?:record|audit)\(\s*["']([a-z_]+)["']""", source))
     literal |= set(re.findall(r"""record\(\s*["']([a-z_]+)["']\s+if""", source))
     literal |= set(re.findall(r"""\belse\s+["']([a-z_]+)["'],\s*actor""", source))
     constants = set(re.findall(r"""^REVEAL_[A-Z]+ = ["']([a-z_]+)["']""", source, re.M))
     outcomes = {f"{a}_{o}" for a in ACTION_LABELS for o in OUTCOME_LABELS}
     kinds = literal | constants | outcomes
-    assert {"token_created", "user_created", "login", "reveal_key"} <= kinds
+    assert {"token_created", "user_created", "login", "reveal_key", "incident_closed"} <= kinds
     missing = sorted(k for k in kinds if not is_labelled(k))
     assert not missing, f"audit codes without words in console/code_labels.py: {missing}"
     assert humanise("stock_alert_sent") == "Stock alert sent"
