@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, create_engine, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.base import (
     CAP_CHANGES,
@@ -85,6 +85,7 @@ DEFAULT_ZONE = "Asia/Shanghai"  # dujiaoka's default APP_TIMEZONE
 # MySQL/MariaDB errors meaning "no usable connection": can't connect, gone away, lost,
 # too many connections, access denied, unknown database, server shutting down
 UNREACHABLE = frozenset({2002, 2003, 2005, 2006, 2013, 2055, 1040, 1044, 1045, 1049, 1053})
+DENIED = frozenset({1142, 1143, 1227})  # table/column/privilege denied to this user
 REISSUABLE_CODES = frozenset({2, 3, COMPLETED, 5, 6})
 UNPAID_CODES = frozenset({1, -1})
 
@@ -169,8 +170,12 @@ class DujiaokaStore:
         """Run ``work``; a server that cannot be reached (or refuses us) is StoreUnavailable."""
         try:
             return work()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+            if code in DENIED:
+                raise NotAllowed("the dujiaoka database user may not do this (it may only "
+                                 "read?): see the GRANTs for actions in Kamidesk's README "
+                                 f"({exc.orig})") from exc
             if code not in UNREACHABLE:
                 raise
             raise StoreUnavailable(f"dujiaoka database unavailable: {exc.orig}") from exc
@@ -421,8 +426,8 @@ class DujiaokaStore:
         local = self.clock.write(since)
 
         def read(conn: Connection) -> tuple[list[OrderChange], str]:
-            moved = or_(orders.c.updated_at > local,
-                        and_(orders.c.updated_at == local, orders.c.id > after_id))
+            moved = and_(orders.c.updated_at >= local,  # a range on (updated_at, id)
+                         or_(orders.c.updated_at > local, orders.c.id > after_id))
             query = select(orders.c.id, orders.c.order_sn, orders.c.status, orders.c.type,
                            orders.c.updated_at).where(moved, orders.c.deleted_at.is_(None))
             if "updated_at" not in self.indexed():
@@ -503,15 +508,14 @@ class DujiaokaStore:
             return
         def make() -> None:
             with self.engine.begin() as conn:
-                conn.execute(text(ACTIONS_DDL))
+                if not conn.execute(text("SHOW TABLES LIKE 'kamidesk_actions'")).first():
+                    conn.execute(text(ACTIONS_DDL))
         try:
             self._guarded(make)
-        except (ProgrammingError, DBAPIError) as exc:
-            if isinstance(exc, OperationalError):
-                raise
-            raise NotAllowed("the dujiaoka database has no kamidesk_actions table and this user "
-                             "may not create it: run the DDL from `kamidesk store-indexes`"
-                             ) from exc
+        except NotAllowed:
+            raise NotAllowed("this dujiaoka database user cannot see or create the "
+                             "kamidesk_actions table: run the DDL from `kamidesk store-indexes` "
+                             "and GRANT the action privileges (README: dujiaoka)") from None
         self._actions_ready = True
 
     def _refuse(self, what: str) -> Order:

@@ -111,6 +111,7 @@ BLUEPRINTS = (
     "console.chat:bp",
     "console.chat:widget_bp",
     "console.actions:bp",
+    "console.webhooks:bp",
 )
 
 

@@ -1,4 +1,5 @@
-"""The ``kamidesk`` command: demo, import-orders, create-user, create-token, serve."""
+"""The ``kamidesk`` command: demo, import-orders, create-user, create-token, store-indexes,
+serve."""
 from __future__ import annotations
 
 import secrets
@@ -110,6 +111,28 @@ def revoke_token(token_id: int) -> None:
         if not revoke(token_id):
             raise click.ClickException(f"no active token with id {token_id}")
     click.echo(f"revoked token {token_id}")
+
+
+@main.command("store-indexes")
+@click.option("--store", "kind", default=None,
+              help="Store kind (default: KAMIDESK_STORE, else the configured one).")
+def store_indexes(kind: str | None) -> None:
+    """Print the DDL the operator should run on the order store for Kamidesk's lookups.
+
+    For dujiaoka: indexes on trade_no, buy_ip, updated_at and a FULLTEXT index on info,
+    plus the adapter's kamidesk_actions table.  Nothing is executed: read it, then run it.
+    """
+    from console.config import instance_path, load_settings
+
+    kind = kind or str(load_settings(instance_path())["STORE"])
+    if kind == "dujiaoka":
+        from adapters.dujiaoka import store_indexes_ddl
+        click.echo(store_indexes_ddl())
+    elif kind == "sql":
+        click.echo("-- the reference store creates every index it needs itself; nothing to add")
+    else:
+        click.echo(f"-- the {kind} store has no database of its own here; its indexes are "
+                   "the shop's business")
 
 
 @main.command()

@@ -28,17 +28,26 @@ READ_BACK = {1: "pending_payment", 2: "paid", 3: "processing", 5: "failed", 6: "
              -1: "expired"}
 PAY_IDS = {"alipay": 1, "wechat": 2}
 PAY_CHECK = {1: "zfbf2f", 2: "wescan", 3: "paypal"}
-EXTRA_INDEXES = (
-    "ALTER TABLE orders ADD INDEX kd_orders_trade_no (trade_no)",
-    "ALTER TABLE orders ADD INDEX kd_orders_buy_ip (buy_ip)",
-    "ALTER TABLE orders ADD INDEX kd_orders_updated_at (updated_at, id)",
-    "ALTER TABLE orders ADD FULLTEXT INDEX kd_orders_info (info)",
-)
+
+
+def statements(sql: str) -> list[str]:
+    """The statements of a SQL script (``;`` at line ends), comment lines dropped."""
+    out = []
+    for statement in sql.split(";\n"):
+        body = "\n".join(line for line in statement.splitlines()
+                         if not line.startswith("--")).strip().rstrip(";")
+        if body:
+            out.append(body)
+    return out
 
 
 @contextmanager
 def fresh_dujiaoka_database(mariadb_url: str, indexed: bool = False) -> Iterator[str]:
-    """A new database with dujiaoka's tables on the session's MariaDB, dropped afterwards."""
+    """A new database with dujiaoka's tables on the session's MariaDB, dropped afterwards.
+
+    ``indexed`` also runs what ``kamidesk store-indexes`` prints for dujiaoka, as an
+    operator would.
+    """
     server = make_url(mariadb_url)
     name = "dj_" + uuid.uuid4().hex[:12]
     admin = create_engine(server.set(database=None))
@@ -48,15 +57,13 @@ def fresh_dujiaoka_database(mariadb_url: str, indexed: bool = False) -> Iterator
     url = server.set(database=name).render_as_string(hide_password=False)
     engine = create_engine(url)
     try:
+        script = SCHEMA.read_text(encoding="utf-8")
+        if indexed:
+            from adapters.dujiaoka import store_indexes_ddl
+            script += "\n" + store_indexes_ddl() + "\n"
         with engine.begin() as conn:
-            for statement in SCHEMA.read_text(encoding="utf-8").split(";\n"):
-                body = "\n".join(line for line in statement.splitlines()
-                                 if not line.startswith("--")).strip()
-                if body:
-                    conn.execute(text(body))
-            if indexed:
-                for ddl in EXTRA_INDEXES:
-                    conn.execute(text(ddl))
+            for statement in statements(script):
+                conn.execute(text(statement))
         yield url
     finally:
         engine.dispose()
