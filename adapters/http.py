@@ -23,7 +23,15 @@ from urllib3.exceptions import NewConnectionError
 
 from adapters import http_wire as wire
 from adapters.base import (
+    CAP_CANCEL,
+    CAP_CHANGES,
+    CAP_DELIVERY_LOG,
+    CAP_EDIT,
+    CAP_PHONE,
+    CAP_REFUND,
+    CAP_REISSUE,
     CAP_SEARCH,
+    CAP_WEBHOOK,
     Candidate,
     Contact,
     NotAllowed,
@@ -39,6 +47,9 @@ from adapters.base import (
 )
 
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+# What a shop may declare over HTTP (importing orders is the reference store's own affair).
+REMOTE_CAPABILITIES = frozenset({CAP_SEARCH, CAP_EDIT, CAP_REISSUE, CAP_REFUND, CAP_CANCEL,
+                                 CAP_CHANGES, CAP_DELIVERY_LOG, CAP_PHONE, CAP_WEBHOOK})
 API_VERSION = "1"
 
 
@@ -171,7 +182,7 @@ class HttpOrderStore:
                 declared = self._call("GET", "/capabilities")["capabilities"]
             except StoreError:
                 return frozenset({CAP_SEARCH})
-            self._capabilities = frozenset(str(c) for c in declared)
+            self._capabilities = frozenset(str(c) for c in declared) & REMOTE_CAPABILITIES
         return self._capabilities
 
     def ping(self) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from flask import current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from adapters.base import STATUSES, OrderChange
 from console import signals
 from console.errors import ApiError
 from console.extensions import db
-from console.webhooks import bp, inbox
+from console.webhooks import inbox
 from console.webhooks.signature import BadDelivery, verify
+
+bp = Blueprint("webhooks", __name__)
 
 MAX_CHANGES = 500
 MAX_BODY = 256 * 1024

@@ -20,8 +20,10 @@ from adapters.base import (
     CAP_SEARCH,
     Contact,
     NotAllowed,
+    OrderLoader,
     OrderNotFound,
     OrderStore,
+    ProductShelf,
     SearchQuery,
     StoreUnavailable,
 )
@@ -44,6 +46,18 @@ def test_is_an_order_store(adapter):
     assert isinstance(adapter.store, OrderStore)
     assert CAP_SEARCH in adapter.store.capabilities
     adapter.store.ping()
+
+
+def test_a_store_declaring_import_is_a_loader_and_counts_what_it_holds(adapter):
+    store = adapter.store
+    if "import" not in store.capabilities:
+        assert not isinstance(store, OrderLoader)
+        return
+    assert isinstance(store, OrderLoader) and isinstance(store, ProductShelf)
+    assert store.count() == len(adapter.orders)
+    batches: list[int] = []
+    assert store.load(adapter.orders[:7], on_batch=batches.append) == 7
+    assert sum(batches) == 7 and store.count() == len(adapter.orders)
 
 
 def test_get_returns_the_whole_order(adapter):
