@@ -154,6 +154,7 @@ class DujiaokaStore:
     """The port over a dujiaoka database; see the module docstring for what it reads."""
 
     capabilities = frozenset({CAP_SEARCH, CAP_REISSUE, CAP_CHANGES, CAP_DELIVERY_LOG})
+    indexes_ddl = staticmethod(store_indexes_ddl)
 
     def __init__(self, url: str) -> None:
         engine_url, zone = _split_url(url)

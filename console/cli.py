@@ -123,16 +123,13 @@ def store_indexes(kind: str | None) -> None:
     plus the adapter's kamidesk_actions table.  Nothing is executed: read it, then run it.
     """
     from console.config import instance_path, load_settings
+    from console.store import operator_ddl
 
     kind = kind or str(load_settings(instance_path())["STORE"])
-    if kind == "dujiaoka":
-        from adapters.dujiaoka import store_indexes_ddl
-        click.echo(store_indexes_ddl())
-    elif kind == "sql":
-        click.echo("-- the reference store creates every index it needs itself; nothing to add")
-    else:
-        click.echo(f"-- the {kind} store has no database of its own here; its indexes are "
-                   "the shop's business")
+    try:
+        click.echo(operator_ddl(kind))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @main.command()

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from adapters import build_order_store
+from adapters import build_order_store, store_indexes_ddl
 from adapters.base import OrderStore, StoreUnavailable
 
 EXTENSION_KEY = "kamidesk.store"
@@ -99,3 +99,8 @@ def get_store() -> OrderStore:
         store = WatchedStore(built, store_status())
         current_app.extensions[EXTENSION_KEY] = store
     return store
+
+
+def operator_ddl(kind: str) -> str:
+    """What ``kamidesk store-indexes`` prints: the DDL the operator adds to this kind of store."""
+    return store_indexes_ddl(kind)
