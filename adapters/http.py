@@ -42,7 +42,6 @@ from adapters.base import (
     Product,
     RelatedCounts,
     SearchQuery,
-    StoreError,
     StoreUnavailable,
 )
 
@@ -176,12 +175,13 @@ class HttpOrderStore:
 
     @property
     def capabilities(self) -> frozenset[str]:
-        """What the shop declares at ``GET /capabilities``; only search until it answers."""
+        """What the shop declares at ``GET /capabilities``, asked once it answers.
+
+        Until then this raises ``StoreUnavailable``: guessing "cannot refund" while the shop
+        is down would turn a refund the shop makes into a manual one.
+        """
         if self._capabilities is None:
-            try:
-                declared = self._call("GET", "/capabilities")["capabilities"]
-            except StoreError:
-                return frozenset({CAP_SEARCH})
+            declared = self._call("GET", "/capabilities")["capabilities"]
             self._capabilities = frozenset(str(c) for c in declared) & REMOTE_CAPABILITIES
         return self._capabilities
 

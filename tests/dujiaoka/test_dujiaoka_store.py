@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy.engine import make_url
 from adapters import build_order_store
 from adapters import dujiaoka as dujiaoka_module
 from adapters.base import CAP_REFUND, Contact, NotAllowed, SearchQuery
+from adapters.dujiaoka_rows import ACTIONS_DDL
 from tests.dujiaoka.shop import DujiaokaShop, fresh_dujiaoka_database
 from tests.order_factory import KEY_CARD, TOPUP, make_order
 
@@ -217,47 +219,40 @@ ACTIONS = READ_ONLY + [
 ]
 
 
-def test_a_read_only_user_reads_but_cannot_reissue(shop):
-    shop.add_orders([make_order("DJ-G1", status="delivered", keys=1)])
-    shop.add_carmis(KEY_CARD, ["G1-NEW----G1-SECRET"])
+@contextmanager
+def store_as(shop: DujiaokaShop, grants: list[str], order_no: str, table: bool = True):
+    """A delivered order with one unsold key for it, and the store as a user with ``grants``."""
+    shop.add_orders([make_order(order_no, status="delivered", keys=1)])
+    shop.add_carmis(KEY_CARD, [f"{order_no}-NEW----{order_no}-SECRET"])
     with shop.engine.begin() as conn:
-        from adapters.dujiaoka_rows import ACTIONS_DDL
-        conn.execute(text(ACTIONS_DDL))
-    store = build_order_store("dujiaoka", _user(shop, READ_ONLY))
+        conn.execute(text(ACTIONS_DDL if table else "DROP TABLE IF EXISTS kamidesk_actions"))
+    store = build_order_store("dujiaoka", _user(shop, grants))
     try:
+        yield store
+    finally:
+        store.close()
+
+
+def test_a_read_only_user_reads_but_cannot_reissue(shop):
+    with store_as(shop, READ_ONLY, "DJ-G1") as store:
         assert store.get("DJ-G1").status == "delivered"
         assert [c.summary.order_no for c in store.search(SearchQuery(keys=("DJ-G1",)))] == \
             ["DJ-G1"]
         with pytest.raises(NotAllowed, match="GRANT"):
             store.reissue("DJ-G1", "x", "dj-g1")
-    finally:
-        store.close()
     assert shop.unsold(KEY_CARD) == 1
 
 
 def test_the_documented_action_grants_are_enough_to_reissue(shop):
-    shop.add_orders([make_order("DJ-G2", status="delivered", keys=1)])
-    shop.add_carmis(KEY_CARD, ["G2-NEW----G2-SECRET"])
-    with shop.engine.begin() as conn:
-        from adapters.dujiaoka_rows import ACTIONS_DDL
-        conn.execute(text(ACTIONS_DDL))
-    store = build_order_store("dujiaoka", _user(shop, ACTIONS))
-    try:
+    with store_as(shop, ACTIONS, "DJ-G2") as store:
         got = store.reissue("DJ-G2", "dead key", "dj-g2")
-        assert [k.serial for k in got.card_keys if k.status == "delivered"] == ["G2-NEW"]
+        assert [k.serial for k in got.card_keys if k.status == "delivered"] == ["DJ-G2-NEW"]
         assert store.reissue("DJ-G2", "dead key", "dj-g2") == got
-    finally:
-        store.close()
     assert shop.unsold(KEY_CARD) == 0
 
 
 def test_a_user_without_create_gets_a_clear_message_when_the_table_is_missing(shop):
-    shop.add_orders([make_order("DJ-G3", status="delivered", keys=1)])
-    with shop.engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS kamidesk_actions"))
-    store = build_order_store("dujiaoka", _user(shop, READ_ONLY))
-    try:
+    with store_as(shop, READ_ONLY, "DJ-G3", table=False) as store:
         with pytest.raises(NotAllowed, match="store-indexes"):
             store.reissue("DJ-G3", "x", "dj-g3")
-    finally:
-        store.close()
+    assert shop.unsold(KEY_CARD) == 1
