@@ -114,6 +114,7 @@ BLUEPRINTS = (
     "console.actions.views:bp",
     "console.supervisor.views:bp",
     "console.webhooks.views:bp",
+    "console.watching.views:bp",
 )
 
 
