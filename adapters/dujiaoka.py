@@ -437,7 +437,8 @@ class DujiaokaStore:
             rows = conn.execute(query.order_by(orders.c.updated_at, orders.c.id)
                                 .limit(CHANGES_LIMIT)).all()
             changes = [OrderChange(r.order_sn, status_of(r.status, r.type),
-                                   self.clock.read(r.updated_at) or since) for r in rows]
+                                   self.clock.read(r.updated_at) or since, category=CATEGORY)
+                       for r in rows]
             if not rows:
                 return [], _cursor(since, after_id)
             return changes, _cursor(changes[-1].at, rows[-1].id)

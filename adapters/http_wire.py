@@ -132,13 +132,20 @@ def parse_candidate(data: Mapping[str, Any]) -> Candidate:
     return Candidate(parse_summary(data["order"]), frozenset(data.get("hits") or ()))
 
 
+CHANGE_EXTRAS = ("category", "supplier", "operator", "region")  # optional, None: ask get
+
+
 def dump_change(change: OrderChange) -> dict[str, Any]:
-    return {"order_no": change.order_no, "status": change.status, "at": _iso(change.at)}
+    out = {"order_no": change.order_no, "status": change.status, "at": _iso(change.at)}
+    out.update({name: getattr(change, name) for name in CHANGE_EXTRAS
+                if getattr(change, name) is not None})
+    return out
 
 
 def parse_change(data: Mapping[str, Any]) -> OrderChange:
+    extras = {name: str(data[name]) for name in CHANGE_EXTRAS if data.get(name) is not None}
     return OrderChange(str(data["order_no"]), str(data["status"]),
-                       _time(data["at"]))  # type: ignore[arg-type]
+                       _time(data["at"]), **extras)  # type: ignore[arg-type]
 
 
 def dump_product(product: Product) -> dict[str, Any]:

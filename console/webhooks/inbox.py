@@ -31,6 +31,10 @@ class PushedChange(db.Model):
     order_no: Mapped[str] = mapped_column(String(150))
     status: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+    category: Mapped[str | None] = mapped_column(String(32))
+    supplier: Mapped[str | None] = mapped_column(String(120))
+    operator: Mapped[str | None] = mapped_column(String(120))
+    region: Mapped[str | None] = mapped_column(String(120))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
 
@@ -47,7 +51,9 @@ def record(session: Session, nonce: str, changes: Sequence[OrderChange]) -> int:
     session.add(WebhookNonce(nonce=nonce, received_at=now))
     session.flush()
     session.add_all(PushedChange(order_no=c.order_no, status=c.status, at=c.at,
-                                 received_at=now) for c in changes)
+                                 category=c.category, supplier=c.supplier,
+                                 operator=c.operator, region=c.region, received_at=now)
+                    for c in changes)
     session.execute(delete(WebhookNonce).where(WebhookNonce.received_at < now - NONCE_KEEP))
     session.execute(delete(PushedChange).where(PushedChange.received_at < now - KEEP))
     return len(changes)
@@ -63,4 +69,5 @@ def pushed_since(session: Session, cursor: str | None,
                            .order_by(PushedChange.id).limit(limit)).scalars().all()
     if not rows:
         return [], cursor
-    return [OrderChange(r.order_no, r.status, r.at) for r in rows], str(rows[-1].id)
+    return [OrderChange(r.order_no, r.status, r.at, r.category, r.supplier, r.operator,
+                        r.region) for r in rows], str(rows[-1].id)

@@ -17,11 +17,12 @@ from console.webhooks.signature import BadDelivery, verify
 bp = Blueprint("webhooks", __name__)
 
 MAX_CHANGES = 500
+EXTRAS = ("category", "supplier", "operator", "region")  # optional: spare the watcher a get
 MAX_BODY = 256 * 1024
 
 
 def _changes(data: object) -> list[OrderChange]:
-    """``{"changes": [{"order_no", "status", "at"}, ...]}``, each one checked."""
+    """``{"changes": [{"order_no", "status", "at"[, "category", "supplier", ...]}]}``."""
     items = data.get("changes") if isinstance(data, dict) else None
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_CHANGES:
         raise ApiError(400, "invalid_body", f'the body must be {{"changes": [...]}} with 1 to '
@@ -37,7 +38,8 @@ def _changes(data: object) -> list[OrderChange]:
         if not order_no or len(order_no) > 150 or status not in STATUSES or at.tzinfo is None:
             raise ApiError(400, "invalid_change", f"changes[{number}]: order_no must be 1-150 "
                            "characters, status one of the reference statuses, at with offset")
-        out.append(OrderChange(order_no, status, at))
+        extras = {name: str(item[name])[:120] for name in EXTRAS if item.get(name)}
+        out.append(OrderChange(order_no, status, at, **extras))
     return out
 
 

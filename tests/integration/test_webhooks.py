@@ -127,3 +127,28 @@ def test_without_a_secret_the_endpoint_is_off(tmp_path):
     answer = deliver(app.test_client(), {"changes": [CHANGE]})
     assert answer.status_code == 404
     assert answer.get_json()["error"]["code"] == "webhooks_disabled"
+
+
+def test_the_order_watcher_reads_pushed_changes_like_changed_since(app, store):
+    """An order the store's changes feed does not report (its update is older than the
+    watcher's baseline) is flagged as stuck once the shop pushes it."""
+    from datetime import timedelta
+
+    from console.extensions import db
+    from console.watching.watcher import build_watcher
+    from tests.conftest import FIXED_NOW, sample_orders
+
+    order = next(o for o in sample_orders(80) if o.product.category == "phone_topup")
+    old = FIXED_NOW - timedelta(days=3)
+    store.load([order.replace(order_no="KD-PUSH-1", status="processing", created_at=old,
+                              paid_at=old, updated_at=old, card_keys=(), events=())])
+    watcher = build_watcher(app)
+    with app.app_context():
+        assert "KD-PUSH-1" not in watcher.tick(db.session, now=FIXED_NOW).flagged
+    pushed = {"order_no": "KD-PUSH-1", "status": "processing",
+              "at": (FIXED_NOW - timedelta(hours=2)).isoformat(), "category": "phone_topup"}
+    assert deliver(app.test_client(), {"changes": [pushed]}).status_code == 202
+    with app.app_context():
+        report = watcher.tick(db.session, now=FIXED_NOW + timedelta(seconds=5))
+    assert "KD-PUSH-1" in report.flagged
+    assert report.changes >= 1
