@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import threading
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
 
@@ -76,6 +76,7 @@ def init_store(app: Flask, store: OrderStore | None = None) -> None:
     status = StoreStatus()
     app.extensions[STATUS_KEY] = status
     app.extensions[EXTENSION_KEY] = WatchedStore(store, status) if store is not None else None
+    # the console checks the store's health through the wrapper, never around it
 
     @app.context_processor
     def store_outage() -> dict:
@@ -87,6 +88,7 @@ def store_status() -> StoreStatus:
 
 
 def get_store() -> OrderStore:
+    """The app's store (a ``WatchedStore`` that behaves as the configured one)."""
     store = current_app.extensions.get(EXTENSION_KEY)
     if store is None:
         config = current_app.config
@@ -98,7 +100,7 @@ def get_store() -> OrderStore:
             raise
         store = WatchedStore(built, store_status())
         current_app.extensions[EXTENSION_KEY] = store
-    return store
+    return cast(OrderStore, store)
 
 
 def operator_ddl(kind: str) -> str:
