@@ -51,9 +51,6 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StoreError)
     def store_error(exc: StoreError):
         status = next((s for cls, s in STORE_ERROR_STATUS.items() if isinstance(exc, cls)), 500)
-        if isinstance(exc, StoreUnavailable):
-            from console.store import mark_store_down
-            mark_store_down()
         return error_response(status, exc.code, exc.message)
 
     @app.errorhandler(HTTPException)

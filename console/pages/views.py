@@ -6,7 +6,6 @@ from adapters.base import StoreUnavailable
 from console.api.search import hit_json, request_from_args, run_search, zone
 from console.errors import ApiError
 from console.pages.search import page_context
-from console.store import mark_store_down
 
 bp = Blueprint("pages", __name__)
 
@@ -37,9 +36,8 @@ def index():
         found = run_search(request_from_args(MultiDict(args), size))
     except ApiError as exc:
         error, status = exc.message, 400
-    except StoreUnavailable:
-        mark_store_down()  # the box stays, with the banner saying why nothing comes back
-        status = 503
+    except StoreUnavailable as exc:  # the banner says so; the rest of the console works
+        error, status = exc.message, 503
     hits = [hit_json(h, zone()) for h in found.page] if found else []
     return render_template("index.html", **page_context(found, hits, number, size, error)), \
         status
