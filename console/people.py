@@ -10,11 +10,18 @@ def find_user(name: str) -> User | None:
     return db.session.execute(db.select(User).where(User.name == name)).scalar_one_or_none()
 
 
+def user_names(limit: int = 20) -> list[str]:
+    """Some existing user names, to tell someone who mistyped one what there is."""
+    return list(db.session.execute(db.select(User.name).order_by(User.name).limit(limit))
+                .scalars())
+
+
 def save_user(name: str, role: str, password: str) -> tuple[User, bool]:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     found = find_user(name)
     created = found is None
+    before = None if found is None else {"role": found.role, "active": found.active}
     user = User(name=name, role=role) if found is None else found
     if created:
         db.session.add(user)
@@ -22,7 +29,8 @@ def save_user(name: str, role: str, password: str) -> tuple[User, bool]:
     user.set_password(password)
     db.session.flush()
     audit.record("user_created" if created else "user_updated", actor_name="cli",
-                 target=name, role=role)
+                 target=name, role=role, before=before,
+                 after={"role": user.role, "active": user.active})
     db.session.commit()
     return user, created
 

@@ -61,7 +61,9 @@ def reissue(store: OrderStore, *, actor: User, order_no: str, reason: object,
         voided = [k.serial for k in order.card_keys if k.status == "delivered"]
         action.result = {"voided": voided, "new_serials": [k.serial for k in fresh]}
         audit.record("reissue", actor, order_no=order_no, action_id=action.id, reason=why,
-                     voided=voided, new_serials=action.result["new_serials"])
+                     voided=voided, new_serials=action.result["new_serials"],
+                     before={"delivered": voided},
+                     after={"delivered": action.result["new_serials"]})
         message = _t("New card key issued for order %(order)s; it is shown once, copy it now.",
                      order=order_no)
         body = answer(action, after, message)

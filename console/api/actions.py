@@ -14,6 +14,7 @@ from console.actions.idempotency import check_key
 from console.actions.models import EDIT_STATES, EditRequest
 from console.api.views import bp
 from console.errors import ApiError, error_response
+from console.exports import audit_export, export_unmasked
 from console.extensions import db
 from console.store import get_store
 
@@ -200,6 +201,9 @@ def audit():
 def audit_csv():
     """The filtered audit trail as a CSV download."""
     f = _audit_filter()
-    lines = stream_with_context(audit_log.csv_lines(db.session, f))
+    unmasked = export_unmasked()
+    audit_export("audit_csv", masked=not unmasked,
+                 filters={k: v for k, v in request.args.items() if v})
+    lines = stream_with_context(audit_log.csv_lines(db.session, f, unmasked=unmasked))
     return Response(lines, mimetype="text/csv", headers={
         "Content-Disposition": "attachment; filename=kamidesk-audit.csv"})
