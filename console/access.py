@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -29,17 +29,39 @@ def user_for_token(token: str) -> User | None:
     return row.user
 
 
+def token_user() -> User | None:
+    """The user this request's bearer token authenticates (looked up once per request)."""
+    if "token_user" not in g:
+        token = bearer_token()
+        g.token_user = user_for_token(token) if token else None
+    return g.token_user
+
+
+def user_for_session(user_id: str) -> User | None:
+    """The user of a session or remember cookie (``"<id>.<version>"``), while that version
+    is still the account's: sign-out and disabling bump it (console/auth/models.py)."""
+    from console.auth.models import current_version
+    number, _, version = str(user_id).partition(".")
+    if not number.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(number))
+    if user is None or not user.active or int(version) != current_version(db.session, user.id):
+        return None
+    return user
+
+
 def init_access(app: Flask) -> None:
     login_manager.login_view = "auth.login"
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+        if bearer_token():  # a request that shows a token is judged by the token alone
+            return None
+        return user_for_session(user_id)
 
     @login_manager.request_loader
     def load_from_header(_request) -> User | None:
-        token = bearer_token()
-        return user_for_token(token) if token else None
+        return token_user()
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -49,12 +71,18 @@ def init_access(app: Flask) -> None:
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
     @app.before_request
-    def check_csrf() -> None:
-        """Forms and cookie-authenticated API calls need the CSRF token; bearer calls don't."""
-        if request.method in ("GET", "HEAD", "OPTIONS") or bearer_token():
+    def check_csrf():
+        """Forms and cookie-authenticated API calls need the CSRF token; a call skips it only
+        when a valid bearer token authenticated it (any other ``Authorization`` value
+        counts for nothing)."""
+        if request.method in ("GET", "HEAD", "OPTIONS"):
             return
         if request.path.startswith("/api/widget/") or request.path.startswith("/socket.io"):
             return
+        if token_user() is not None:
+            return
+        if bearer_token():  # a token that authenticates nobody: refused, cookie or not
+            return error_response(401, "invalid_token", "Sign in or send a valid bearer token.")
         csrf.protect()
 
     @app.errorhandler(CSRFError)

@@ -130,7 +130,7 @@ def demo(count: int, seed: int, host: str, port: int, no_serve: bool) -> None:
     """Make a demo instance (console DB, reference store, users), then serve it."""
     from console.demo import prepare_demo
 
-    app = _app()
+    app = _app(**_plain_http_cookies())
     with app.app_context():
         from console.store import get_store
         made = prepare_demo(get_store(), count=count, seed=seed, users=DEMO_USERS)
@@ -141,6 +141,18 @@ def demo(count: int, seed: int, host: str, port: int, no_serve: bool) -> None:
     if not no_serve:
         click.echo(f"serving on http://{host}:{port}")
         _serve(app, host, port)
+
+
+def _plain_http_cookies() -> dict:
+    """The demo serves plain http://127.0.0.1:5000, where a browser drops Secure cookies;
+    ``KAMIDESK_SECURE_COOKIES`` (or the instance file) still decides when set."""
+    import os
+
+    from console.config import instance_path
+    cfg = instance_path() / "kamidesk.cfg"
+    configured = bool(os.environ.get("KAMIDESK_SECURE_COOKIES")) or (
+        cfg.exists() and "SECURE_COOKIES" in cfg.read_text(encoding="utf-8"))
+    return {} if configured else {"SECURE_COOKIES": False}
 
 
 def _serve(app, host: str, port: int) -> None:

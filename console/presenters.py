@@ -20,6 +20,18 @@ def mask_email(email: str | None) -> str | None:
     return (name[:1] + "***" if len(name) > 1 else "*") + "@" + domain
 
 
+def mask_contact_like(value: str | None) -> str | None:
+    """Account names and payers are often a phone number or an email in disguise (about one
+    buyer in ten uses the phone as the account): mask them as such, leave real names."""
+    if not value:
+        return value
+    if "@" in value:
+        return mask_email(value)
+    if sum(ch.isdigit() for ch in value) >= 7:
+        return mask_phone(value)
+    return value
+
+
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -40,7 +52,8 @@ def summary_json(summary: OrderSummary) -> dict:
         "product_name": summary.product_name, "category": summary.category,
         "sku": summary.sku, "quantity": summary.quantity,
         "amount_paid": money(summary.amount_paid), "created_at": iso(summary.created_at),
-        "buyer": {"account": summary.buyer.account, "phone": mask_phone(summary.buyer.phone),
+        "buyer": {"account": mask_contact_like(summary.buyer.account),
+                  "phone": mask_phone(summary.buyer.phone),
                   "email": mask_email(summary.buyer.email)},
         "recipient_account": summary.recipient_account,
     }
@@ -62,7 +75,7 @@ def order_json(order: Order, reveal_contact: bool = False) -> dict:
         "amount_paid": money(order.amount_paid), "discount": money(order.discount),
         "refunded_amount": money(order.refunded_amount), "currency": order.currency,
         "buyer": {
-            "account": buyer.account,
+            "account": buyer.account if reveal_contact else mask_contact_like(buyer.account),
             "phone": buyer.phone if reveal_contact else mask_phone(buyer.phone),
             "email": buyer.email if reveal_contact else mask_email(buyer.email),
             "masked": not reveal_contact,
@@ -71,7 +84,8 @@ def order_json(order: Order, reveal_contact: bool = False) -> dict:
         "region": order.region, "operator": order.operator, "supplier": order.supplier,
         "payment": None if payment is None else {
             "channel": payment.channel, "transaction_id": payment.transaction_id,
-            "payer": payment.payer, "amount": money(payment.amount),
+            "payer": payment.payer if reveal_contact else mask_contact_like(payment.payer),
+            "amount": money(payment.amount),
             "paid_at": iso(payment.paid_at), "proof_url": payment.proof_url,
         },
         "card_keys": [card_key_json(k) for k in order.card_keys],

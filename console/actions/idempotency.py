@@ -104,9 +104,26 @@ class Idempotency:
         return True
 
     def remember(self, outcome: Outcome) -> None:
+        """Keep the answer for replays, without card-key secrets: a replay fetches them
+        again through an audited reveal (``console/api/actions.py``)."""
         assert self.record is not None, "claim() first"
         self.record.status_code = outcome.status
-        self.record.response = outcome.body
+        self.record.response = without_secrets(outcome.body)
+
+
+SECRET_FIELDS = frozenset({"secret", "secrets"})
+
+
+def without_secrets(value: object) -> object:
+    """A copy with every ``secret`` emptied (and flagged ``secret_masked``)."""
+    if isinstance(value, dict):
+        copy = {k: (None if k in SECRET_FIELDS else without_secrets(v)) for k, v in value.items()}
+        if "secret" in value:
+            copy["secret_masked"] = True
+        return copy
+    if isinstance(value, list):
+        return [without_secrets(item) for item in value]
+    return value
 
 
 def purge(session: Session) -> int:

@@ -16,12 +16,12 @@
   async function call(method, url, body, button) {
     if (button) button.disabled = true;
     try {
-      const response = await fetch(url, {
+      const response = await window.kamideskReauth.send(() => fetch(url, {
         method,
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      }));
       const data = await response.json().catch(() => ({}));
       if (!response.ok) {
         const error = (data && data.error) || {};
@@ -86,24 +86,58 @@
   root.addEventListener("click", async (event) => {
     const button = event.target.closest("button.reveal");
     if (!button) return;
+    const reason = await askReason();
+    if (!reason) return;
     try {
-      await reveal(button);
+      await reveal(button, reason);
       say(i18n.revealed);
     } catch {
       // already told the agent in call()
     }
   });
 
-  async function reveal(button) {
+  // Every reveal says why (it goes into the audit log with the reveal).
+  const reasonDialog = document.getElementById("reveal-dialog");
+  function askReason() {
+    const form = reasonDialog.querySelector("form");
+    const input = reasonDialog.querySelector('input[name="reason"]');
+    form.reset();
+    reasonDialog.showModal();
+    input.focus();
+    return new Promise((resolve) => {
+      function finish(value) {
+        form.removeEventListener("submit", submit);
+        reasonDialog.removeEventListener("cancel", cancel);
+        cancelButton.removeEventListener("click", cancel);
+        reasonDialog.close();
+        resolve(value);
+      }
+      function submit(event) {
+        event.preventDefault();
+        if (input.value.trim()) finish(input.value.trim());
+      }
+      function cancel(event) {
+        if (event) event.preventDefault();
+        finish(null);
+      }
+      const cancelButton = reasonDialog.querySelector(".reveal-cancel");
+      form.addEventListener("submit", submit);
+      reasonDialog.addEventListener("cancel", cancel);
+      cancelButton.addEventListener("click", cancel);
+    });
+  }
+
+  async function reveal(button, reason) {
     if (button.dataset.reveal === "contact") {
-      const data = await call("POST", root.dataset.revealUrl, { what: "contact" }, button);
+      const data = await call("POST", root.dataset.revealUrl, { what: "contact", reason }, button);
+      show(document.getElementById("buyer-account"), data.account);
       show(document.getElementById("buyer-phone"), data.phone);
       show(document.getElementById("buyer-email"), data.email);
       button.remove();
     } else {
       const row = button.closest("tr");
       const data = await call("POST", root.dataset.revealUrl,
-        { what: "key", serial: row.dataset.serial, index: Number(row.dataset.index) }, button);
+        { what: "key", serial: row.dataset.serial, index: Number(row.dataset.index), reason }, button);
       const cell = row.querySelector(".secret");
       show(cell, data.secret);
       button.replaceWith(copyButton(data.secret));
