@@ -57,6 +57,12 @@ SETTINGS: dict[str, tuple[object, object]] = {
     "SEARCH_RATE_LIMIT": ("300 per minute", str),
     "REVEAL_RATE_LIMIT": ("30 per hour", str),
     "NO_REVEAL_ROLES": ((), parse_names),
+    "SLA_FIRST_RESPONSE_SECONDS": (120, int),
+    "SLA_RESOLUTION_SECONDS": (600, int),
+    "BUSINESS_HOURS": (None, str),
+    "STUCK_THRESHOLDS": (None, str),
+    "WATCH_WINDOW_MINUTES": (30, int),
+    "WATCH_IN_PROCESS": (None, str),
 }
 
 

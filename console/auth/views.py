@@ -1,11 +1,20 @@
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from console import audit
-from console.auth import bp
 from console.auth.forms import LoginForm
 from console.auth.sessions import end_sessions, mark_password_typed, start_session
 from console.errors import ApiError
@@ -14,6 +23,8 @@ from console.models import User
 from console.ratelimits import Limited, forgive, spend
 
 ACCOUNT_LIMIT, ADDRESS_LIMIT = "LOGIN_ACCOUNT_LIMIT", "LOGIN_RATE_LIMIT"
+
+bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:

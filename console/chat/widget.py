@@ -32,7 +32,7 @@ from console.orders.explain import normalise_lang
 from console.ratelimits import config_limit
 from console.store import get_store
 
-widget_bp = Blueprint("widget", __name__, url_prefix="/api/widget")
+bp = Blueprint("widget", __name__, url_prefix="/api/widget")
 
 
 def widget_conversation() -> Conversation:
@@ -58,7 +58,7 @@ def _session_answer(conversation: Conversation, status: int = 200):
                    orders=service.verified_order_nos(db.session, conversation.id)), status
 
 
-@widget_bp.post("/sessions")
+@bp.post("/sessions")
 @limiter.limit(config_limit("WIDGET_SESSION_LIMIT"))
 def sessions():
     """Start (or continue) a customer's chat; a shop-signed identity must verify."""
@@ -80,14 +80,14 @@ def sessions():
     return _session_answer(conversation, 201)
 
 
-@widget_bp.get("/conversation")
+@bp.get("/conversation")
 def conversation_state():
     conversation = widget_conversation()
     return jsonify(conversation=customer_conversation_json(conversation),
                    orders=service.verified_order_nos(db.session, conversation.id))
 
 
-@widget_bp.post("/verify-order")
+@bp.post("/verify-order")
 @limiter.limit("20 per minute")
 def verify_order():
     """Link an order the customer proves is theirs; answer with it in plain words.
@@ -108,13 +108,13 @@ def verify_order():
     return jsonify(order=order_for_customer(order, conversation.lang))
 
 
-@widget_bp.get("/orders/<order_no>")
+@bp.get("/orders/<order_no>")
 def order(order_no: str):
     conversation = _verified_for(order_no)
     return jsonify(order=order_for_customer(get_store().get(order_no), conversation.lang))
 
 
-@widget_bp.post("/orders/<order_no>/after-sales")
+@bp.post("/orders/<order_no>/after-sales")
 def after_sales(order_no: str):
     """Open the conversation about this order: the agent sees it attached and on top."""
     conversation = widget_conversation()
@@ -141,7 +141,7 @@ def _verified_for(order_no: str):
     return conversation
 
 
-@widget_bp.post("/orders/<order_no>/edit-request")
+@bp.post("/orders/<order_no>/edit-request")
 @limiter.limit("10 per minute")
 def edit_request(order_no: str):
     """Ask for a change (e.g. the account to top up); an agent approves or rejects it."""
@@ -163,7 +163,7 @@ def edit_request(order_no: str):
     return jsonify(request=actions.edit_request_json(result)), 201
 
 
-@widget_bp.post("/orders/<order_no>/cancel")
+@bp.post("/orders/<order_no>/cancel")
 @limiter.limit("10 per minute")
 def cancel(order_no: str):
     """Cancel inside the shop's no-reason window; the actions service decides the window."""
@@ -179,7 +179,7 @@ def cancel(order_no: str):
     return jsonify(result=result, order=order_for_customer(refreshed, conversation.lang))
 
 
-@widget_bp.post("/uploads")
+@bp.post("/uploads")
 @limiter.limit("20 per minute")
 def upload():
     """A screenshot for the chat; the widget then sends a message with its attachment_id."""
