@@ -83,9 +83,11 @@ def _init_extensions(app: Flask, store) -> None:
     init_log_redaction()
     from console.chat.heartbeat import spread_pings
     from console.chat.queue import client_manager_options
+    from console.chat.socket_guard import socket_options
     socketio.init_app(app, message_queue=app.config.get("MESSAGE_QUEUE"),
                       async_mode=app.config.get("ASYNC_MODE") or _async_mode(),
                       ping_interval=app.config["PING_INTERVAL"],
+                      **socket_options(app.config),
                       **client_manager_options(app.config.get("MESSAGE_QUEUE")))
     spread_pings()
     init_store(app, store)

@@ -50,6 +50,19 @@ def user_for_session(user_id: str) -> User | None:
     return user
 
 
+def still_signed_in(user_id: int, version: int | None) -> bool:
+    """One query: the account is active and, for a cookie sign-in (``version`` given), its
+    session version has not moved on (sign-out, disabling)."""
+    from console.auth.models import SessionVersion
+    row = db.session.execute(
+        db.select(User.active, SessionVersion.version)
+        .outerjoin(SessionVersion, SessionVersion.user_id == User.id)
+        .where(User.id == user_id)).one_or_none()
+    if row is None or not row.active:
+        return False
+    return version is None or version == (row.version or 1)
+
+
 def init_access(app: Flask) -> None:
     login_manager.login_view = "auth.login"
 

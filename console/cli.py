@@ -64,6 +64,30 @@ def create_user(name: str, role: str, password_stdin: bool) -> None:
         click.echo(f"{'created' if created else 'updated'} {user.role} {user.name}")
 
 
+@main.command("disable-user")
+@click.argument("name")
+def disable_user(name: str) -> None:
+    """Disable user NAME: no more sign-ins; every session and open socket ends now."""
+    _switch_user(name, "disable")
+
+
+@main.command("enable-user")
+@click.argument("name")
+def enable_user(name: str) -> None:
+    """Let user NAME sign in again (with their password)."""
+    _switch_user(name, "enable")
+
+
+def _switch_user(name: str, change: str) -> None:
+    from console import people
+
+    app = _app()
+    with app.app_context():
+        if getattr(people, f"{change}_user")(name) is None:
+            raise click.ClickException(f"no user {name!r}")
+    click.echo(f"{change}d {name}")
+
+
 @main.command("create-token")
 @click.argument("name")
 @click.option("--label", default="", help="What the token is for.")

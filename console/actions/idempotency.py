@@ -115,8 +115,11 @@ SECRET_FIELDS = frozenset({"secret", "secrets"})
 
 
 def without_secrets(value: object) -> object:
-    """A copy with every ``secret`` emptied (and flagged ``secret_masked``)."""
+    """A copy with every unmasked ``secret`` emptied (and flagged ``secret_masked``);
+    secrets already masked for display stay as they are."""
     if isinstance(value, dict):
+        if value.get("secret_masked"):
+            return dict(value)
         copy = {k: (None if k in SECRET_FIELDS else without_secrets(v)) for k, v in value.items()}
         if "secret" in value:
             copy["secret_masked"] = True

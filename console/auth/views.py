@@ -15,11 +15,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from console import audit
+from console.access import role_required
 from console.auth.forms import LoginForm
 from console.auth.sessions import end_sessions, mark_password_typed, start_session
+from console.chat.socket_guard import disconnect_user
 from console.errors import ApiError
 from console.extensions import db
 from console.models import User
+from console.people import disable_user, enable_user
 from console.ratelimits import Limited, forgive, spend
 
 ACCOUNT_LIMIT, ADDRESS_LIMIT = "LOGIN_ACCOUNT_LIMIT", "LOGIN_RATE_LIMIT"
@@ -99,6 +102,7 @@ def logout():
     user = current_user._get_current_object()
     audit.record("logout", actor=user)
     end_sessions(user)
+    disconnect_user(user.id)
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -122,6 +126,18 @@ def reauth():
     audit.record("reauth", actor=user)
     db.session.commit()
     return jsonify(ok=True, valid_for_minutes=current_app.config["REAUTH_MINUTES"])
+
+
+@bp.post("/api/users/<name>/<any(disable, enable):change>")
+@role_required("admin")
+def switch_user(name: str, change: str):
+    """Admins: disable an account (its sessions end and its sockets disconnect at once) or
+    let it sign in again."""
+    switch = disable_user if change == "disable" else enable_user
+    user = switch(name, actor_name=current_user.name)
+    if user is None:
+        raise ApiError(404, "user_not_found", _("There is no such user."))
+    return jsonify(user={"name": user.name, "role": user.role, "active": user.active})
 
 
 @bp.route("/language/<code>", methods=["POST"])

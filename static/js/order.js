@@ -99,31 +99,9 @@
   // Every reveal says why (it goes into the audit log with the reveal).
   const reasonDialog = document.getElementById("reveal-dialog");
   function askReason() {
-    const form = reasonDialog.querySelector("form");
-    const input = reasonDialog.querySelector('input[name="reason"]');
-    form.reset();
-    reasonDialog.showModal();
-    input.focus();
-    return new Promise((resolve) => {
-      function finish(value) {
-        form.removeEventListener("submit", submit);
-        reasonDialog.removeEventListener("cancel", cancel);
-        cancelButton.removeEventListener("click", cancel);
-        reasonDialog.close();
-        resolve(value);
-      }
-      function submit(event) {
-        event.preventDefault();
-        if (input.value.trim()) finish(input.value.trim());
-      }
-      function cancel(event) {
-        if (event) event.preventDefault();
-        finish(null);
-      }
-      const cancelButton = reasonDialog.querySelector(".reveal-cancel");
-      form.addEventListener("submit", submit);
-      reasonDialog.addEventListener("cancel", cancel);
-      cancelButton.addEventListener("click", cancel);
+    return window.kamideskReauth.openDialog(reasonDialog, (form) => {
+      const reason = form.querySelector('input[name="reason"]').value.trim();
+      return reason || undefined;
     });
   }
 

@@ -6,45 +6,57 @@ window.kamideskReauth = (() => {
   const dialog = document.getElementById("reauth-dialog");
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
-  function ask() {
-    if (!dialog) return Promise.resolve(false);
-    const form = dialog.querySelector("form");
-    const input = dialog.querySelector('input[name="password"]');
-    const error = dialog.querySelector(".reauth-error");
+  // Opens a <dialog> holding a form; resolves with what submit() returns (a value other
+  // than undefined closes it), or null when cancelled (Esc or the .cancel button).
+  function openDialog(box, submit) {
+    const form = box.querySelector("form");
+    const cancelButton = box.querySelector(".cancel");
     form.reset();
-    error.textContent = "";
-    dialog.showModal();
-    input.focus();
+    box.showModal();
+    const first = form.querySelector("input");
+    if (first) first.focus();
     return new Promise((resolve) => {
-      async function submit(event) {
-        event.preventDefault();
-        const response = await fetch(dialog.dataset.url, {
-          method: "POST", credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "Accept": "application/json",
-                     "X-CSRFToken": csrf },
-          body: JSON.stringify({ password: input.value }),
-        }).catch(() => null);
-        const data = response ? await response.json().catch(() => ({})) : {};
-        if (response && response.ok) return done(true);
-        error.textContent = (data.error && data.error.message) || dialog.dataset.failed;
-        input.select();
-      }
-      function done(ok) {
-        form.removeEventListener("submit", submit);
-        dialog.removeEventListener("cancel", cancel);
+      function done(value) {
+        form.removeEventListener("submit", onSubmit);
+        box.removeEventListener("cancel", cancel);
         cancelButton.removeEventListener("click", cancel);
-        dialog.close();
-        resolve(ok);
+        box.close();
+        resolve(value);
+      }
+      async function onSubmit(event) {
+        event.preventDefault();
+        const value = await submit(form);
+        if (value !== undefined) done(value);
       }
       function cancel(event) {
         if (event) event.preventDefault();
-        done(false);
+        done(null);
       }
-      const cancelButton = dialog.querySelector(".reauth-cancel");
-      form.addEventListener("submit", submit);
-      dialog.addEventListener("cancel", cancel);
+      form.addEventListener("submit", onSubmit);
+      box.addEventListener("cancel", cancel);
       cancelButton.addEventListener("click", cancel);
     });
+  }
+
+  async function ask() {
+    if (!dialog) return false;
+    const error = dialog.querySelector(".reauth-error");
+    error.textContent = "";
+    const ok = await openDialog(dialog, async (form) => {
+      const input = form.querySelector('input[name="password"]');
+      const response = await fetch(dialog.dataset.url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "Accept": "application/json",
+                   "X-CSRFToken": csrf },
+        body: JSON.stringify({ password: input.value }),
+      }).catch(() => null);
+      if (response && response.ok) return true;
+      const data = response ? await response.json().catch(() => ({})) : {};
+      error.textContent = (data.error && data.error.message) || dialog.dataset.failed;
+      input.select();
+      return undefined;
+    });
+    return Boolean(ok);
   }
 
   async function needsPassword(response) {
@@ -60,5 +72,5 @@ window.kamideskReauth = (() => {
     return (await ask()) ? request() : response;
   }
 
-  return { send, ask };
+  return { send, ask, openDialog };
 })();
