@@ -133,6 +133,7 @@ BLUEPRINTS = (
     "console.chat.widget:bp",
     "console.actions.views:bp",
     "console.supervisor.views:bp",
+    "console.watching.views:bp",
 )
 
 

@@ -141,7 +141,11 @@ def revoke_token(token_id: int) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Serve the console in one process with the configured settings."""
-    _serve(_app(), host, port)
+    app = _app()
+    if str(app.config.get("WATCH_IN_PROCESS") or "").lower() in ("1", "true", "yes", "on"):
+        from console.watching.watcher import start_in_process
+        start_in_process(app)
+    _serve(app, host, port)
 
 
 @main.command()
@@ -164,6 +168,8 @@ def demo(count: int, seed: int, host: str, port: int, no_serve: bool) -> None:
         click.echo(f"  {name:<11} {name if name == password else password}")
     if not no_serve:
         click.echo(f"serving on http://{host}:{port}")
+        from console.watching.watcher import start_in_process
+        start_in_process(app)  # the demo watches its own orders; production: kamidesk watch
         _serve(app, host, port)
 
 
@@ -177,6 +183,23 @@ def _plain_http_cookies() -> dict:
     configured = bool(os.environ.get("KAMIDESK_SECURE_COOKIES")) or (
         cfg.exists() and "SECURE_COOKIES" in cfg.read_text(encoding="utf-8"))
     return {} if configured else {"SECURE_COOKIES": False}
+
+
+@main.command()
+@click.option("--interval", default=2.0, show_default=True, type=float,
+              help="Seconds between passes.")
+@click.option("--once", is_flag=True, help="One pass, then exit.")
+def watch(interval: float, once: bool) -> None:
+    """Watch the order store in the foreground: stuck orders, supplier outages (production).
+
+    Emits to agents through a write-only Redis manager when KAMIDESK_MESSAGE_QUEUE is Redis.
+    """
+    from console.config import instance_path, load_settings
+    from console.watching.runner import watch_foreground
+
+    queue = load_settings(instance_path()).get("MESSAGE_QUEUE")
+    app = _app(MESSAGE_QUEUE=None)  # this process serves no sockets: it only publishes
+    watch_foreground(app, queue, interval, once, click.echo)
 
 
 def _serve(app, host: str, port: int) -> None:
