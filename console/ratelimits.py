@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from limits import parse
+from limits.errors import StorageError
 
 from console.errors import ApiError, error_response
 from console.extensions import limiter
@@ -96,15 +97,14 @@ def init_rate_limits(app: Flask) -> None:
                     response.headers[name] = exc.response.headers[name]
         return response
 
-    try:
-        from redis.exceptions import RedisError
-    except ImportError:  # pragma: no cover - redis is only needed with a Redis queue
-        return
-
-    @app.errorhandler(RedisError)
-    def storage_down(_exc: RedisError):
+    def storage_down(_exc: Exception):
         app.logger.error("rate-limit storage unreachable; refusing the request")
         return error_response(503, "rate_limit_unavailable",
                               _("The service is busy; try again in a moment."))
 
-
+    app.register_error_handler(StorageError, storage_down)
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover - redis is only needed with Redis storage
+        return
+    app.register_error_handler(RedisError, storage_down)
