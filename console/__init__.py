@@ -20,6 +20,8 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     app = Flask(__name__, instance_path=str(folder),
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     settings = load_settings(folder, config)
+    from console.log_redaction import configure as configure_logging
+    configure_logging(settings.get("LOG_LEVEL"), app.logger)
     app.config.update(settings)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
@@ -32,7 +34,8 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     _init_extensions(app, store)
     _register_blueprints(app)
     with app.app_context():
-        db.create_all()
+        from console.schema import prepare_schema
+        prepare_schema()
     _trust_proxies(app)
     return app
 
@@ -69,7 +72,6 @@ def _init_extensions(app: Flask, store) -> None:
     from console.auth.sessions import init_sessions
     from console.errors import register_error_handlers
     from console.headers import init_headers
-    from console.log_redaction import init_log_redaction
     from console.ratelimits import init_rate_limits
     from console.store import init_store
 
@@ -80,7 +82,6 @@ def _init_extensions(app: Flask, store) -> None:
     babel.init_app(app, locale_selector=select_locale)
     init_rate_limits(app)
     init_headers(app)
-    init_log_redaction()
     from console.chat.heartbeat import spread_pings
     from console.chat.queue import client_manager_options
     from console.chat.socket_guard import socket_options
@@ -93,6 +94,8 @@ def _init_extensions(app: Flask, store) -> None:
     init_store(app, store)
     init_access(app)
     register_error_handlers(app)
+    from console.audit import init_request_ids
+    init_request_ids(app)
     _sqlite_pragmas(app)
     from console.templating import init_templating
     init_templating(app)

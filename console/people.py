@@ -17,6 +17,7 @@ def save_user(name: str, role: str, password: str) -> tuple[User, bool]:
         raise ValueError(f"unknown role {role!r}")
     user = find_user(name)
     created = user is None
+    before = None if created else {"role": user.role, "active": user.active}
     if created:
         user = User(name=name, role=role)
         db.session.add(user)
@@ -26,7 +27,8 @@ def save_user(name: str, role: str, password: str) -> tuple[User, bool]:
     if not created:  # a new password ends the sessions made with the old one
         end_all_sessions(db.session, user.id)
     audit.record("user_created" if created else "user_updated", actor_name="cli",
-                 target=name, role=role)
+                 target=name, role=role, before=before,
+                 after={"role": user.role, "active": user.active})
     db.session.commit()
     return user, created
 

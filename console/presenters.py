@@ -5,31 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from adapters.base import CardKey, Order, OrderSummary, masked
-
-
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else masked(phone)
-
-
-def mask_email(email: str | None) -> str | None:
-    if not email or "@" not in email:
-        return email
-    name, _, domain = email.partition("@")
-    return (name[:1] + "***" if len(name) > 1 else "*") + "@" + domain
-
-
-def mask_contact_like(value: str | None) -> str | None:
-    """Account names and payers are often a phone number or an email in disguise (about one
-    buyer in ten uses the phone as the account): mask them as such, leave real names."""
-    if not value:
-        return value
-    if "@" in value:
-        return mask_email(value)
-    if sum(ch.isdigit() for ch in value) >= 7:
-        return mask_phone(value)
-    return value
+from console.pii import mask_contact, mask_email, mask_phone, mask_text
 
 
 def iso(value: datetime | None) -> str | None:
@@ -47,15 +23,16 @@ def card_key_json(key: CardKey, reveal: bool = False) -> dict:
 
 
 def summary_json(summary: OrderSummary) -> dict:
+    """An order as lists show it: contacts, and accounts that are phones or emails, masked."""
     return {
         "order_no": summary.order_no, "status": summary.status,
         "product_name": summary.product_name, "category": summary.category,
         "sku": summary.sku, "quantity": summary.quantity,
         "amount_paid": money(summary.amount_paid), "created_at": iso(summary.created_at),
-        "buyer": {"account": mask_contact_like(summary.buyer.account),
+        "buyer": {"account": mask_text(summary.buyer.account),
                   "phone": mask_phone(summary.buyer.phone),
                   "email": mask_email(summary.buyer.email)},
-        "recipient_account": summary.recipient_account,
+        "recipient_account": mask_text(summary.recipient_account),
     }
 
 
@@ -75,16 +52,18 @@ def order_json(order: Order, reveal_contact: bool = False) -> dict:
         "amount_paid": money(order.amount_paid), "discount": money(order.discount),
         "refunded_amount": money(order.refunded_amount), "currency": order.currency,
         "buyer": {
-            "account": buyer.account if reveal_contact else mask_contact_like(buyer.account),
+            "account": buyer.account if reveal_contact else mask_contact(buyer.account),
             "phone": buyer.phone if reveal_contact else mask_phone(buyer.phone),
             "email": buyer.email if reveal_contact else mask_email(buyer.email),
             "masked": not reveal_contact,
         },
-        "recipient_account": order.recipient_account, "buyer_ip": order.buyer_ip,
+        # a phone top-up's recipient is a phone: masked like one (the reveal shows it)
+        "recipient_account": order.recipient_account if reveal_contact
+        else mask_contact(order.recipient_account), "buyer_ip": order.buyer_ip,
         "region": order.region, "operator": order.operator, "supplier": order.supplier,
         "payment": None if payment is None else {
             "channel": payment.channel, "transaction_id": payment.transaction_id,
-            "payer": payment.payer if reveal_contact else mask_contact_like(payment.payer),
+            "payer": payment.payer if reveal_contact else mask_contact(payment.payer),
             "amount": money(payment.amount),
             "paid_at": iso(payment.paid_at), "proof_url": payment.proof_url,
         },

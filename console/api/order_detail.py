@@ -78,8 +78,10 @@ def reveal(order_no: str):
     reason = check_reveal_allowed(data.get("reason"), order_no, what)
     if what == "contact":
         buyer = reveal_contact(get_store(), order_no, actor(), reason=reason)
+        recipient = get_store().get(order_no).recipient_account
         return no_store(jsonify(what="contact", order_no=order_no, account=buyer.account,
-                                phone=buyer.phone, email=buyer.email))
+                                phone=buyer.phone, email=buyer.email,
+                                recipient_account=recipient))
     serial = data.get("serial")
     found = reveal_key(get_store(), order_no, actor(),
                        serial=None if serial is None else str(serial),

@@ -111,6 +111,11 @@
       show(document.getElementById("buyer-account"), data.account);
       show(document.getElementById("buyer-phone"), data.phone);
       show(document.getElementById("buyer-email"), data.email);
+      const recipient = document.getElementById("recipient");
+      if (recipient && data.recipient_account && recipient.textContent !== data.recipient_account) {
+        show(recipient, data.recipient_account);
+        recipient.after(" ", copyButton(data.recipient_account));
+      }
       button.remove();
     } else {
       const row = button.closest("tr");

@@ -259,7 +259,8 @@ def test_reveal_contact_is_audited_with_who_when_what(app, client, shop, bearer)
                            headers=bearer)
     assert response.get_json() == {"what": "contact", "order_no": "KDT0001",
                                    "account": "zhang3", "phone": "13900001111",
-                                   "email": "zhang3@example.com"}
+                                   "email": "zhang3@example.com",
+                                   "recipient_account": "13900001111"}
     [record] = audit_rows(app, "reveal_contact")
     assert (record.actor_name, record.order_no) == ("agent", "KDT0001")
     assert record.detail["what"] == "contact"
