@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, g, redirect, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -84,18 +84,18 @@ def init_access(app: Flask) -> None:
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
     @app.before_request
-    def check_csrf():
+    def check_csrf() -> None:
         """Forms and cookie-authenticated API calls need the CSRF token; a call skips it only
         when a valid bearer token authenticated it (any other ``Authorization`` value
-        counts for nothing)."""
+        counts for nothing: a signed-in cookie beside it still needs the CSRF token)."""
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return
         if request.path.startswith("/api/widget/") or request.path.startswith("/socket.io"):
             return
         if token_user() is not None:
             return
-        if bearer_token():  # a token that authenticates nobody: refused, cookie or not
-            return error_response(401, "invalid_token", "Sign in or send a valid bearer token.")
+        if bearer_token() and "_user_id" not in session:
+            return  # anonymous with a bad token: nothing a forged request could borrow
         csrf.protect()
 
     @app.errorhandler(CSRFError)

@@ -128,7 +128,8 @@ def reauth():
     return jsonify(ok=True, valid_for_minutes=current_app.config["REAUTH_MINUTES"])
 
 
-@bp.post("/api/users/<name>/<any(disable, enable):change>")
+@bp.post("/api/users/<name>/disable", defaults={"change": "disable"})
+@bp.post("/api/users/<name>/enable", defaults={"change": "enable"})
 @role_required("admin")
 def switch_user(name: str, change: str):
     """Admins: disable an account (its sessions end and its sockets disconnect at once) or
