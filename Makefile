@@ -48,6 +48,7 @@ demo: $(VENV)/.installed translations vendor
 
 test: $(VENV)/.installed-test translations vendor
 	@if [ "$$(id -u)" = 0 ] || [ "$$CI" = true ]; then bash scripts/services.sh; fi
+	$(BIN)/python scripts/dependency_audit.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test translations
