@@ -8,6 +8,7 @@ request is refused with 503 ``rate_limit_unavailable`` rather than let through u
 """
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Flask, current_app
@@ -16,9 +17,13 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from limits import parse
 from limits.errors import StorageError
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 
 from console.errors import ApiError, error_response
 from console.extensions import limiter
+
+log = logging.getLogger(__name__)
 
 
 class Limited(ApiError):
@@ -37,17 +42,45 @@ def storage_uri(config: dict) -> str:
     return queue if queue.startswith(("redis://", "rediss://")) else "memory://"
 
 
-def spend(setting: str, *identity: object) -> int:
+_LOCAL = FixedWindowRateLimiter(MemoryStorage())
+
+
+def spend(setting: str, *identity: object, local_fallback: bool = False) -> int:
     """Take one unit of the limit named by ``setting`` for ``identity``: 0 when allowed,
-    else the seconds until the window lets another through."""
+    else the seconds until the window lets another through.
+
+    A storage error propagates (the request is refused with 503), unless
+    ``local_fallback``: then this process counts on its own until the storage answers, so
+    the limit still holds per process (chat keeps working while Redis is away).
+    """
     if not limiter.enabled:
         return 0
     item = parse(current_app.config[setting])
     keys = (setting, *map(str, identity))
-    if limiter.limiter.hit(item, *keys):
+    try:
+        return _take(limiter.limiter, item, keys)
+    except Exception as exc:
+        if not local_fallback or not _is_storage_error(exc):
+            raise
+        log.warning("rate-limit storage unreachable; counting %s in this process", setting)
+        return _take(_LOCAL, item, keys)
+
+
+def _take(strategy, item, keys: tuple[str, ...]) -> int:
+    if strategy.hit(item, *keys):
         return 0
-    reset = limiter.limiter.get_window_stats(item, *keys).reset_time
+    reset = strategy.get_window_stats(item, *keys).reset_time
     return max(1, int(reset - time.time() + 0.999))
+
+
+def _is_storage_error(exc: Exception) -> bool:
+    if isinstance(exc, (StorageError, ConnectionError, TimeoutError)):
+        return True
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, RedisError)
 
 
 def spend_or_refuse(setting: str, *identity: object, message: str | None = None) -> None:

@@ -140,7 +140,8 @@ class CustomerNamespace(_ChatNamespace):
     def on_message(self, data: dict):
         conversation_id = self._own(data)
         self._spend("messages", CUSTOMER_MESSAGES)
-        wait = spend("CHAT_MESSAGE_LIMIT", "conversation", conversation_id)
+        wait = spend("CHAT_MESSAGE_LIMIT", "conversation", conversation_id,
+                     local_fallback=True)
         if wait:  # per customer, however many sockets they open
             raise ChatError(429, "rate_limited", _("You are sending messages too fast; wait a "
                                                    "moment and try again."), retry_after=wait)

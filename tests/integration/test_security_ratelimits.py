@@ -142,3 +142,21 @@ def test_the_redis_queue_is_the_default_limit_storage():
     assert storage_uri({"MESSAGE_QUEUE": None}) == "memory://"
     assert storage_uri({"MESSAGE_QUEUE": "redis://q", "RATELIMIT_STORAGE": "redis://l"}) == \
         "redis://l"
+
+
+def test_chat_limit_still_holds_in_process_while_redis_is_down(tmp_path, redis_limits):
+    """Chat keeps working without Redis (messages are stored first), but the per-customer
+    limit does not vanish with it: the process counts on its own meanwhile."""
+    from console.ratelimits import spend
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE=redis_limits.url,
+                   CHAT_MESSAGE_LIMIT="2 per minute")
+    redis_limits.stop()
+    try:
+        with app.app_context():
+            waits = [spend("CHAT_MESSAGE_LIMIT", "conversation", 7, local_fallback=True)
+                     for _ in range(3)]
+            with pytest.raises(Exception):
+                spend("CHAT_MESSAGE_LIMIT", "conversation", 7)  # HTTP limits refuse instead
+    finally:
+        redis_limits.start()
+    assert waits[:2] == [0, 0] and waits[2] > 0
