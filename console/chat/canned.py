@@ -21,28 +21,28 @@ def save_canned(session: Session, shortcut: object, body: object, title: object 
     shortcut = str(shortcut or "").strip().lstrip("/").lower()
     body = str(body or "").strip()
     if not shortcut or not shortcut.replace("-", "").replace("_", "").isalnum() or len(shortcut) > 40:
-        raise ChatError("invalid_shortcut",
+        raise ChatError(400, "invalid_shortcut",
                         _("A shortcut is one word of letters, digits, - or _ (at most 40)."))
     if not body or len(body) > MAX_BODY_CHARS:
-        raise ChatError("invalid_body", _("The reply text is empty or too long."))
+        raise ChatError(400, "invalid_body", _("The reply text is empty or too long."))
     reply = session.get(CannedReply, reply_id) if reply_id else CannedReply()
     if reply is None:
-        raise ChatError("not_found", _("There is no such canned reply."))
+        raise ChatError(404, "not_found", _("There is no such canned reply."))
     reply.shortcut, reply.body, reply.title = shortcut, body, str(title or "")[:120]
     session.add(reply)
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise ChatError("duplicate_shortcut", _("/%(shortcut)s is already used.",
-                                                shortcut=shortcut)) from None
+        raise ChatError(409, "duplicate_shortcut", _("/%(shortcut)s is already used.",
+                                                     shortcut=shortcut)) from None
     return reply
 
 
 def delete_canned(session: Session, reply_id: int) -> None:
     reply = session.get(CannedReply, reply_id)
     if reply is None:
-        raise ChatError("not_found", _("There is no such canned reply."))
+        raise ChatError(404, "not_found", _("There is no such canned reply."))
     session.delete(reply)
     session.commit()
 

@@ -21,34 +21,11 @@ from console.orders.explain import normalise_lang
 MAX_BODY_CHARS = 4000
 
 
-# How the HTTP layer answers each refusal (sockets answer every one in the ack).
-HTTP_STATUS: dict[str, int] = {
-    "forbidden": 403,
-    "order_not_verified": 403,
-    "agent_not_found": 404,
-    "attachment_not_found": 404,
-    "conversation_not_found": 404,
-    "not_found": 404,
-    "already_assigned": 409,
-    "duplicate_shortcut": 409,
-    "file_too_large": 413,
-    "message_too_long": 413,
-    "unsupported_file": 415,
-    "rate_limited": 429,
-    "too_many_attempts": 429,
-    "busy": 503,
-}
-
-
 class ChatError(ApiError):
-    """A refusal with a stable code; sockets put it in the ack, HTTP in the error body.
+    """A refusal with a stable code; sockets put it in the ack, HTTP in the error body."""
 
-    Chat rules name the refusal only; the status an HTTP answer carries comes from
-    ``HTTP_STATUS`` (400 for codes not listed).
-    """
-
-    def __init__(self, code: str, message: str, **extra: object) -> None:
-        super().__init__(HTTP_STATUS.get(code, 400), code, message)
+    def __init__(self, status: int, code: str, message: str, **extra: object) -> None:
+        super().__init__(status, code, message)
         self.extra = extra
 
     def as_ack(self) -> dict:
@@ -79,7 +56,7 @@ def get_conversation(session: Session, conversation_id: int) -> Conversation:
 
 
 def no_such_conversation() -> ChatError:
-    return ChatError("conversation_not_found", _("There is no such conversation."))
+    return ChatError(404, "conversation_not_found", _("There is no such conversation."))
 
 
 def start_conversation(session: Session, identity: CustomerIdentity | None,
@@ -125,7 +102,7 @@ def can_view(agent: AgentRef, conversation: Conversation) -> bool:
 
 def require_view(agent: AgentRef, conversation: Conversation) -> None:
     if not can_view(agent, conversation):
-        raise ChatError("forbidden", _("This conversation is assigned to another agent."))
+        raise ChatError(403, "forbidden", _("This conversation is assigned to another agent."))
 
 
 def require_write(agent: AgentRef, conversation: Conversation) -> None:

@@ -60,11 +60,11 @@ def set_presence(session: Session, user_id: int, status: str | None = None,
     presence = _presence(session, user_id)
     if status is not None:
         if status not in ("online", "away"):
-            raise ChatError("invalid_status", _("Presence is either online or away."))
+            raise ChatError(400, "invalid_status", _("Presence is either online or away."))
         presence.status = status
     if max_active is not None:
         if not 0 <= max_active <= 100:
-            raise ChatError("invalid_limit", _("The limit must be between 0 and 100."))
+            raise ChatError(400, "invalid_limit", _("The limit must be between 0 and 100."))
         presence.max_active = max_active
     presence.last_seen_at = utcnow()
     session.commit()

@@ -55,7 +55,7 @@ from console.chat.models import (
     Message,
 )
 from console.chat.order_links import (
-    MAX_VERIFY_FAILURES,
+    MAX_ORDER_NO,
     attach_for_after_sales,
     conversation_order,
     conversations_for_order,
@@ -91,15 +91,15 @@ def clean_body(body: object, attachment_id: object = None) -> str:
     if body is None:
         body = ""
     if not isinstance(body, str):
-        raise ChatError("invalid_message", _("The message body must be text."))
+        raise ChatError(400, "invalid_message", _("The message body must be text."))
     body = body.strip()
     if len(body) > MAX_BODY_CHARS:
-        raise ChatError("message_too_long",
+        raise ChatError(413, "message_too_long",
                         _("Messages are limited to %(limit)s characters; this one has "
                           "%(length)s.", limit=f"{MAX_BODY_CHARS:,}", length=f"{len(body):,}"),
                         limit=MAX_BODY_CHARS)
     if not body and attachment_id is None:
-        raise ChatError("empty_message", _("The message is empty."))
+        raise ChatError(400, "empty_message", _("The message is empty."))
     return body
 
 
@@ -107,7 +107,7 @@ def clean_client_id(client_id: object) -> str | None:
     if client_id in (None, ""):
         return None
     if not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID_CHARS:
-        raise ChatError("invalid_client_id",
+        raise ChatError(400, "invalid_client_id",
                         _("client_id must be text of at most %(limit)s characters.",
                           limit=MAX_CLIENT_ID_CHARS))
     return client_id
@@ -145,7 +145,7 @@ def post_message(session: Session, conversation_id: int, *, sender_kind: str, bo
             # SQLite shared by several processes: back off briefly, the lock is released soon
             session.rollback()
             time.sleep(0.02 * (attempt + 1))
-    raise ChatError("busy", _("The message could not be stored; please send it again."))
+    raise ChatError(503, "busy", _("The message could not be stored; please send it again."))
 
 
 def _commit_keeping_state(session: Session) -> None:
@@ -231,7 +231,7 @@ def _check_attachment(session: Session | Connection, conversation_id: int,
     owner = session.execute(select(Attachment.conversation_id)
                             .where(Attachment.id == attachment_id)).scalar_one_or_none()
     if owner is None or owner != conversation_id:
-        raise ChatError("attachment_not_found", _("That upload does not belong to this chat."))
+        raise ChatError(404, "attachment_not_found", _("That upload does not belong to this chat."))
 
 
 def _apply_effects(conversation: Conversation, message: Message, agent: AgentRef | None,
@@ -267,7 +267,7 @@ def messages_after(session: Session, conversation_id: int, after_seq: Any, *,
     try:
         after = max(0, int(after_seq or 0))
     except (TypeError, ValueError):
-        raise ChatError("invalid_seq", _("after_seq must be a whole number.")) from None
+        raise ChatError(400, "invalid_seq", _("after_seq must be a whole number.")) from None
     query = (select(Message).where(Message.conversation_id == conversation_id,
                                    Message.seq > after)
              .options(selectinload(Message.attachment)))
@@ -282,7 +282,7 @@ def mark_read(session: Session, conversation_id: int, reader: str, seq: Any) -> 
     try:
         seq = int(seq)
     except (TypeError, ValueError):
-        raise ChatError("invalid_seq", _("seq must be a whole number.")) from None
+        raise ChatError(400, "invalid_seq", _("seq must be a whole number.")) from None
     column = Conversation.customer_read_seq if reader == "customer" else Conversation.agent_read_seq
     result = session.execute(
         update(Conversation).where(Conversation.id == conversation_id, column < seq,
@@ -298,7 +298,7 @@ def take(session: Session, conversation_id: int, agent: AgentRef) -> Conversatio
     """Claim a conversation; a colleague's chat can only be moved by a supervisor."""
     conversation = get_conversation(session, conversation_id)
     if conversation.assignee_id not in (None, agent.id) and not agent.has_role("supervisor"):
-        raise ChatError("already_assigned", _("Another agent already has this conversation."))
+        raise ChatError(409, "already_assigned", _("Another agent already has this conversation."))
     _assign_now(session, conversation, agent.id)
     session.commit()
     return conversation
@@ -309,10 +309,10 @@ def assign_to(session: Session, conversation_id: int, target_id: int,
     """Hand a conversation to someone: its current holder or a supervisor may do it."""
     conversation = get_conversation(session, conversation_id)
     if conversation.assignee_id not in (None, actor.id) and not actor.has_role("supervisor"):
-        raise ChatError("forbidden", _("Only its agent or a supervisor can reassign this."))
+        raise ChatError(403, "forbidden", _("Only its agent or a supervisor can reassign this."))
     target = session.get(User, target_id)
     if target is None or not target.active or not target.has_role("agent"):
-        raise ChatError("agent_not_found", _("There is no such active agent."))
+        raise ChatError(404, "agent_not_found", _("There is no such active agent."))
     _assign_now(session, conversation, target.id)
     session.commit()
     return conversation
@@ -411,8 +411,8 @@ def list_conversations(session: Session, agent: AgentRef, view: str = "open",
                        limit: int = 50, offset: int = 0) -> tuple[list[Conversation], int]:
     """Unassigned first, then oldest waiting first; only chats someone actually opened."""
     if view not in VIEWS:
-        raise ChatError("invalid_view", _("view must be one of %(views)s.",
-                                          views=", ".join(VIEWS)))
+        raise ChatError(400, "invalid_view", _("view must be one of %(views)s.",
+                                               views=", ".join(VIEWS)))
     query = select(Conversation).where(Conversation.opened_at.is_not(None))
     if not agent.has_role("supervisor"):
         query = query.where(or_(Conversation.assignee_id.is_(None),
@@ -441,7 +441,7 @@ __all__ = [
     "DEFAULT_AGENT_LIMIT",
     "MAX_BODY_CHARS",
     "MAX_CLIENT_ID_CHARS",
-    "MAX_VERIFY_FAILURES",
+    "MAX_ORDER_NO",
     "ONLINE_GRACE",
     "RESUME_PAGE",
     "agent_connected",

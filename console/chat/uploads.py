@@ -49,14 +49,14 @@ def save_upload(session: Session, conversation: Conversation, stream, uploaded_b
     """Read at most the limit (plus one byte to notice more), check, store, record."""
     data = stream.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ChatError("file_too_large",
+        raise ChatError(413, "file_too_large",
                         _("Screenshots are limited to %(mb)s MB.",
                           mb=MAX_UPLOAD_BYTES // (1024 * 1024)), limit=MAX_UPLOAD_BYTES)
     if not data:
-        raise ChatError("empty_file", _("The file is empty."))
+        raise ChatError(400, "empty_file", _("The file is empty."))
     kind = sniff_image(data[:16])
     if kind is None:
-        raise ChatError("unsupported_file",
+        raise ChatError(415, "unsupported_file",
                         _("Only PNG, JPEG, GIF or WebP screenshots can be sent."))
     content_type, extension = kind
     name = f"{secrets.token_hex(16)}.{extension}"

@@ -226,7 +226,7 @@ def canned_render(reply_id: int):
     """The reply with {order_no} and {status_explanation} filled for one conversation."""
     reply = db.session.get(CannedReply, reply_id)
     if reply is None:
-        raise ChatError("not_found", _("There is no such canned reply."))
+        raise ChatError(404, "not_found", _("There is no such canned reply."))
     found = service.get_conversation(db.session, _int(_json().get("conversation_id"),
                                                       "conversation_id", 0, 1, 2**31))
     service.require_view(_agent(), found)

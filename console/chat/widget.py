@@ -29,6 +29,7 @@ from console.chat.uploads import MAX_UPLOAD_BYTES, save_upload
 from console.errors import ApiError
 from console.extensions import db, limiter
 from console.orders.explain import normalise_lang
+from console.ratelimits import config_limit
 from console.store import get_store
 
 bp = Blueprint("widget", __name__, url_prefix="/api/widget")
@@ -59,7 +60,7 @@ def _session_answer(conversation: Conversation, status: int = 200):
 
 
 @bp.post("/sessions")
-@limiter.limit("30 per minute")
+@limiter.limit(config_limit("WIDGET_SESSION_LIMIT"))
 def sessions():
     """Start (or continue) a customer's chat; a shop-signed identity must verify."""
     data = _json()
@@ -90,12 +91,14 @@ def conversation_state():
 @bp.post("/verify-order")
 @limiter.limit("20 per minute")
 def verify_order():
-    """Link an order the customer proves is theirs; answer with it in plain words."""
+    """Link an order the customer proves is theirs; answer with it in plain words.
+    Wrong answers are limited (console/chat/verification.py): 429 ``too_many_attempts``."""
     conversation = widget_conversation()
     data = _json()
     order = service.verify_order(db.session, get_store(), conversation, data.get("order_no"),
                                  phone_tail=data.get("phone_tail"),
-                                 search_password=data.get("search_password"))
+                                 search_password=data.get("search_password"),
+                                 address=request.remote_addr)
     with force_locale(conversation.lang):
         text = _("Order %(order_no)s verified.", order_no=order.order_no)
     message, conversation, created = service.post_message(
@@ -186,12 +189,12 @@ def upload():
     conversation = widget_conversation()
     ceiling = MAX_UPLOAD_BYTES + 64 * 1024  # the file plus the multipart envelope
     if (request.content_length or 0) > ceiling:
-        raise ChatError("file_too_large", _("Screenshots are limited to %(mb)s MB.",
-                                            mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
+        raise ChatError(413, "file_too_large", _("Screenshots are limited to %(mb)s MB.",
+                                                 mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
     request.max_content_length = ceiling
     file = request.files.get("file")
     if file is None:
-        raise ChatError("no_file", _("Choose a screenshot to send."))
+        raise ChatError(400, "no_file", _("Choose a screenshot to send."))
     attachment = save_upload(db.session, conversation, file.stream, "customer",
                              current_app.instance_path)
     return jsonify(attachment=attachment_json(attachment)), 201
