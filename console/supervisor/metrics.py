@@ -153,6 +153,7 @@ def _breach(targets: Targets, target_s: int, opened: float, done: float | None,
 
 
 _recent: Recent[list[Facts]] = Recent(CACHE_SECONDS)
+_answers: Recent[dict] = Recent(CACHE_SECONDS)
 
 
 def load_facts(session: Session, start: datetime, end: datetime, targets: Targets,
@@ -289,7 +290,17 @@ def response_times(session: Session, start: datetime, end: datetime, targets: Ta
                    zone: ZoneInfo, group: str | None = None,
                    now: datetime | None = None) -> dict:
     """The figures for conversations opened in [start, end): overall, per agent, and the
-    rows of ``group`` (agent, hour of day or day) when asked."""
+    rows of ``group`` (agent, hour of day or day) when asked.  Remembered like the facts
+    they come from (an explicit ``now`` always computes)."""
+    if now is not None:
+        return _response_times(session, start, end, targets, zone, group, now)
+    return _answers.get(
+        ("times", id(session.get_bind()), start, end, targets, zone.key, group),
+        lambda: _response_times(session, start, end, targets, zone, group, None))
+
+
+def _response_times(session: Session, start: datetime, end: datetime, targets: Targets,
+                    zone: ZoneInfo, group: str | None, now: datetime | None) -> dict:
     facts_list = load_facts(session, start, end, targets, now)
     overall = Tally()
     for facts in facts_list:
@@ -322,6 +333,14 @@ def response_times(session: Session, start: datetime, end: datetime, targets: Ta
 def breaches(session: Session, start: datetime, end: datetime, targets: Targets,
              now: datetime | None = None, limit: int = BREACH_LIST_LIMIT) -> dict:
     """Conversations that missed a target, newest first, for the dashboard's list."""
+    if now is None:
+        return _answers.get(("breaches", id(session.get_bind()), start, end, targets, limit),
+                            lambda: _breaches(session, start, end, targets, None, limit))
+    return _breaches(session, start, end, targets, now, limit)
+
+
+def _breaches(session: Session, start: datetime, end: datetime, targets: Targets,
+              now: datetime | None, limit: int) -> dict:
     facts_list = [f for f in load_facts(session, start, end, targets, now)
                   if f.first_response_breach or f.resolution_breach]
     facts_list.sort(key=lambda f: f.opened_at, reverse=True)

@@ -15,6 +15,7 @@ target of 100/s.  A live run then has another process change 100 orders a second
 20 s while the watcher ticks every second, and reports how far behind it ever was.
 
     python tests/bench/bench_supervisor.py
+    BENCH_SUPERVISOR_PARTS=dashboard python tests/bench/run.py supervisor   # one part
 """
 from __future__ import annotations
 
@@ -304,7 +305,17 @@ def run(store_path: Path, report) -> dict:
     with engine.connect() as conn:
         orders = conn.execute(text("SELECT count(*) FROM orders")).scalar_one()
     engine.dispose()
-    dash = measure_dashboard(Path(store_path))
+    parts = os.environ.get("BENCH_SUPERVISOR_PARTS", "dashboard,watcher").split(",")
+    dash = measure_dashboard(Path(store_path)) if "dashboard" in parts else None
+    if dash is not None:
+        _dashboard_table(report, dash, orders)
+    watch = measure_watcher() if "watcher" in parts else None
+    if watch is not None:
+        _watcher_line(report, watch)
+    return {"dashboard": dash, "watcher": watch}
+
+
+def _dashboard_table(report, dash: dict, orders: int) -> None:
     report.line(f"{orders:,} orders in the store, {CONVERSATIONS:,} conversations over "
                 f"{SPAN_DAYS} days in the console DB ({dash['sizes']['week']:,} in the "
                 f"7-day range); one supervisor, {SAMPLES} rounds of every call through "
@@ -325,7 +336,9 @@ def run(store_path: Path, report) -> dict:
         rows.append(row + [verdict])
     report.table(["call", "warm p50 ms", "warm p95 ms", "warm p50/floor", "cold p50 ms",
                   "cold p95 ms", "cold p50/floor", "target warm / cold"], rows)
-    watch = measure_watcher()
+
+
+def _watcher_line(report, watch: dict) -> None:
     report.line(f"Watcher: a backlog of {watch['backlog']:,} order changes absorbed in "
                 f"{watch['cpu_s']:.1f} CPU s ({watch['wall_s']:.1f} s wall): "
                 f"**{watch['per_s']:,.0f} changes/s on one core** (target "
@@ -335,7 +348,6 @@ def run(store_path: Path, report) -> dict:
                 f"{watch['live_cpu_s']:.1f} s, at most "
                 f"{watch['live_lag_max_s'] if watch['live_lag_max_s'] is not None else 0:.1f} s "
                 "behind the newest change (ticks every second).")
-    return {"dashboard": dash, "watcher": watch}
 
 
 if __name__ == "__main__":
