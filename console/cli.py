@@ -1,4 +1,5 @@
-"""The ``kamidesk`` command: demo, import-orders, create-user, create-token, serve."""
+"""The ``kamidesk`` command: demo, import-orders, create-user, create-token, store-indexes,
+serve."""
 from __future__ import annotations
 
 import secrets
@@ -110,6 +111,76 @@ def revoke_token(token_id: int) -> None:
         if not revoke(token_id):
             raise click.ClickException(f"no active token with id {token_id}")
     click.echo(f"revoked token {token_id}")
+
+
+@main.command("store-indexes")
+@click.option("--store", "kind", default=None,
+              help="Store kind (default: KAMIDESK_STORE, else the configured one).")
+def store_indexes(kind: str | None) -> None:
+    """Print the DDL the operator should run on the order store for Kamidesk's lookups.
+
+    For dujiaoka: indexes on trade_no, buy_ip, updated_at and a FULLTEXT index on info,
+    plus the adapter's kamidesk_actions table.  Nothing is executed: read it, then run it.
+    """
+    from console.config import instance_path, load_settings
+    from console.store import operator_ddl
+
+    kind = kind or str(load_settings(instance_path())["STORE"])
+    try:
+        click.echo(operator_ddl(kind))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@main.command()
+@click.option("--older-than", "period", default=None,
+              help="Period such as 2y, 18m, 6w or 90d (default: KAMIDESK_RETENTION, 2y).")
+@click.option("--dry-run", is_flag=True, help="Print what would be removed; change nothing.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def retention(period: str | None, dry_run: bool, quiet: bool) -> None:
+    """Remove or anonymise chats and console records older than the retention period.
+
+    Prints the rows per table; audit records are kept (append-only) and only counted.
+    """
+    from datetime import datetime, timezone
+
+    from tqdm import tqdm
+
+    from console import audit
+    from console import retention as policy
+    from console.extensions import db
+
+    app = _app()
+    with app.app_context():
+        chosen = period or app.config["RETENTION"]
+        try:
+            cutoff = policy.cutoff_for(chosen, datetime.now(timezone.utc))
+        except policy.BadPeriod as exc:
+            raise click.BadParameter(str(exc), param_hint="--older-than") from None
+        planned = policy.plan(db.session, cutoff)
+        click.echo(f"{'would remove' if dry_run else 'removing'} data older than {chosen} "
+                   f"(before {cutoff:%Y-%m-%d %H:%M} UTC)")
+        if dry_run:
+            report = planned
+        else:
+            with tqdm(total=policy.pending_total(planned), unit="row", disable=quiet,
+                      desc="retention") as bar:
+                report = policy.run(db.session, cutoff, app.instance_path, bar.update)
+        for line in report.lines():
+            click.echo(line)
+        audit.record("retention", actor_name="cli", period=chosen, cutoff=cutoff.isoformat(),
+                     dry_run=dry_run, counts=report.counts)
+        db.session.commit()
+
+
+@main.command("audit-grants")
+@click.argument("role")
+def audit_grants(role: str) -> None:
+    """Print the SQL that lets PostgreSQL role ROLE use the console but only read and append
+    to the audit trail (run it as the owner of the console database)."""
+    from console.schema import audit_grants_sql
+
+    click.echo(audit_grants_sql(role), nl=False)
 
 
 @main.command()
