@@ -243,8 +243,10 @@ def change_orders(url: str, count: int, rate: float | None, seed: int) -> None:
         for _ in range(min(batch, count - first)):
             order_id = rng.choice(ids)
             status[order_id] = STEPS.get(status[order_id], "processing")
-            moves.append({"status": status[order_id], "at": datetime.now(timezone.utc),
-                          "id": order_id})
+            # the text SQLAlchemy stores for a UtcDateTime on SQLite (naive UTC): the
+            # driver's own datetime text has a "+00:00" suffix that sorts after it
+            at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+            moves.append({"status": status[order_id], "at": at, "id": order_id})
         with engine.begin() as conn:
             conn.execute(update, moves)
         if rate:
