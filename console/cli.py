@@ -65,18 +65,49 @@ def create_user(name: str, role: str, password_stdin: bool) -> None:
         click.echo(f"{'created' if created else 'updated'} {user.role} {user.name}")
 
 
+@main.command("disable-user")
+@click.argument("name")
+def disable_user(name: str) -> None:
+    """Disable user NAME: no more sign-ins; every session and open socket ends now."""
+    _switch_user(name, "disable")
+
+
+@main.command("enable-user")
+@click.argument("name")
+def enable_user(name: str) -> None:
+    """Let user NAME sign in again (with their password)."""
+    _switch_user(name, "enable")
+
+
+def _switch_user(name: str, change: str) -> None:
+    from console import people
+
+    app = _app()
+    with app.app_context():
+        if getattr(people, f"{change}_user")(name) is None:
+            raise click.ClickException(f"no user {name!r}")
+    click.echo(f"{change}d {name}")
+
+
 @main.command("create-token")
 @click.argument("name")
 @click.option("--label", default="", help="What the token is for.")
 def create_token(name: str, label: str) -> None:
-    """Print a new bearer token for user NAME, alone on the last line."""
-    from console.people import issue_token
+    """Print a new bearer token for user NAME, alone on the last line.
+
+    NAME must be an existing user (made with create-user); the token acts as that user,
+    with that user's role."""
+    from console.people import issue_token, user_names
 
     app = _app()
     with app.app_context():
         token = issue_token(name, label)
+        known = user_names()
     if token is None:
-        raise click.ClickException(f"no user named {name!r}; create it with create-user")
+        raise click.ClickException(
+            f"no user named {name!r}: NAME must be an existing user, and the token acts as "
+            f"that user. Existing users: {', '.join(known) or 'none'}. Create one first: "
+            f"kamidesk create-user {name} --role agent")
     click.echo(f"token for {name} (shown once; store it safely):")
     click.echo(token)
 
@@ -205,7 +236,7 @@ def demo(count: int, seed: int, host: str, port: int, no_serve: bool) -> None:
     """Make a demo instance (console DB, reference store, users), then serve it."""
     from console.demo import prepare_demo
 
-    app = _app()
+    app = _app(**_plain_http_cookies())
     with app.app_context():
         from console.store import get_store
         made = prepare_demo(get_store(), count=count, seed=seed, users=DEMO_USERS)
@@ -218,6 +249,18 @@ def demo(count: int, seed: int, host: str, port: int, no_serve: bool) -> None:
         from console.watching.watcher import start_in_process
         start_in_process(app)  # the demo watches its own orders; production: kamidesk watch
         _serve(app, host, port)
+
+
+def _plain_http_cookies() -> dict:
+    """The demo serves plain http://127.0.0.1:5000, where a browser drops Secure cookies;
+    ``KAMIDESK_SECURE_COOKIES`` (or the instance file) still decides when set."""
+    import os
+
+    from console.config import instance_path
+    cfg = instance_path() / "kamidesk.cfg"
+    configured = bool(os.environ.get("KAMIDESK_SECURE_COOKIES")) or (
+        cfg.exists() and "SECURE_COOKIES" in cfg.read_text(encoding="utf-8"))
+    return {} if configured else {"SECURE_COOKIES": False}
 
 
 @main.command()
