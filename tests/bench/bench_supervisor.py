@@ -33,7 +33,12 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_detail import figures, free_port, signed_in  # noqa: E402
+from tests.bench.bench_detail import (  # noqa: E402
+    figures,
+    free_port,
+    signed_in,
+    start_server,
+)
 from tests.bench.bigstore import BENCH_DIR, STORE_NOW  # noqa: E402
 
 TARGET_P95_MS = 100.0
@@ -121,25 +126,6 @@ def console_db(store_path: Path, count: int = CONVERSATIONS) -> Path:
 
 
 # --- the dashboard API ------------------------------------------------------------------
-
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
-    """gunicorn with threads, as the page/API pool runs in production; a slow first answer
-    on a busy machine is waited for, not taken for a dead server."""
-    import requests
-
-    command = [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "4",
-               "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]
-    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).ok:
-                return server
-        except requests.RequestException:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("the console did not start")
-
 
 def calls(shift_s: int = 0) -> dict[str, str]:
     """The dashboard's calls for the 7-day (and a 30-day) range ending ``shift_s`` seconds
