@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from adapters.base import CAP_ANALYTICS, OrderStatsRow, OrderStore, analytics_of
 from console.chat.models import Conversation, ConversationOrder
-from console.supervisor.recent import Recent
+from console.supervisor.recent import Recent, database_key
 from console.supervisor.stats import rate
 
 TOP_TICKETS = 20
@@ -43,7 +43,8 @@ def shop_analytics(session: Session, store: OrderStore, start: datetime, end: da
                    zone: ZoneInfo) -> dict:
     """Every table of the analytics panel, remembered for ``CACHE_SECONDS`` per range (it
     scans every order of the range; a minute-old answer is fine for planning)."""
-    return _recent.get((id(store), id(session.get_bind()), start, end, zone.key),
+    return _recent.get((id(store), str(getattr(store, "url", "")), database_key(session),
+                        start, end, zone.key),
                        lambda: _compute(session, store, start, end, zone))
 
 

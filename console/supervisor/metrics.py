@@ -32,7 +32,7 @@ from console.chat.history import ConversationEvent
 from console.chat.models import Conversation
 from console.models import User, utcnow
 from console.supervisor.epoch import epoch
-from console.supervisor.recent import Recent
+from console.supervisor.recent import Recent, database_key
 from console.supervisor.sla import Targets
 from console.supervisor.stats import rate, summarise
 
@@ -163,7 +163,7 @@ def load_facts(session: Session, start: datetime, end: datetime, targets: Target
     explicit ``now`` always computes)."""
     if now is not None:
         return _compute_facts(session, start, end, targets, now)
-    return _recent.get((id(session.get_bind()), start, end, targets),
+    return _recent.get((database_key(session), start, end, targets),
                        lambda: _compute_facts(session, start, end, targets, utcnow()))
 
 
@@ -295,7 +295,7 @@ def response_times(session: Session, start: datetime, end: datetime, targets: Ta
     if now is not None:
         return _response_times(session, start, end, targets, zone, group, now)
     return _answers.get(
-        ("times", id(session.get_bind()), start, end, targets, zone.key, group),
+        ("times", database_key(session), start, end, targets, zone.key, group),
         lambda: _response_times(session, start, end, targets, zone, group, None))
 
 
@@ -334,7 +334,7 @@ def breaches(session: Session, start: datetime, end: datetime, targets: Targets,
              now: datetime | None = None, limit: int = BREACH_LIST_LIMIT) -> dict:
     """Conversations that missed a target, newest first, for the dashboard's list."""
     if now is None:
-        return _answers.get(("breaches", id(session.get_bind()), start, end, targets, limit),
+        return _answers.get(("breaches", database_key(session), start, end, targets, limit),
                             lambda: _breaches(session, start, end, targets, None, limit))
     return _breaches(session, start, end, targets, now, limit)
 

@@ -10,7 +10,16 @@ import threading
 import time
 from typing import Callable, Generic, Hashable, TypeVar
 
+from sqlalchemy.orm import Session
+
 T = TypeVar("T")
+
+
+def database_key(session: Session) -> tuple[int, str]:
+    """Which console DB an answer came from (the URL: an engine's id alone may be reused
+    after it is garbage-collected)."""
+    bind = session.get_bind()
+    return id(bind), str(bind.url)
 
 
 class Recent(Generic[T]):
