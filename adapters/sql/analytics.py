@@ -16,7 +16,7 @@ from adapters.base import OrderStats, OrderStatsRow
 from adapters.sql.schema import order_events, orders, products
 
 REFUNDED = ("refunded", "partially_refunded")
-CHUNK = 500
+CHUNK = 900  # under SQLite's 999 bound parameters
 
 
 def _local_hour(engine: Engine, utc_offset_s: int):
