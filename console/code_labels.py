@@ -45,14 +45,6 @@ KIND_LABELS = {
     "incident_opened": _l("Incident opened"),
     "incident_notified": _l("Incident: customers notified"),
     "incident_closed": _l("Incident closed"),
-    "login_locked": _l("Sign-in locked after failures"),
-    "logout": _l("Signed out"),
-    "reauth": _l("Password confirmed again"),
-    "reveal_refused": _l("Reveal refused"),
-    "user_disabled": _l("User disabled"),
-    "user_enabled": _l("User enabled"),
-    "verify_failed": _l("Order check failed (chat)"),
-    "verify_locked": _l("Order checks locked (chat)"),
 }
 
 ACTION_LABELS = {
