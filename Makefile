@@ -63,5 +63,5 @@ clean:
 
 # Refresh the translation catalogue after changing user-facing strings.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o console/translations/messages.pot . >/dev/null
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _t -o console/translations/messages.pot . >/dev/null
 	$(BIN)/pybabel update -i console/translations/messages.pot -d console/translations
