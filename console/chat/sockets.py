@@ -12,14 +12,15 @@ import functools
 import logging
 import socket
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, Namespace, disconnect, join_room, leave_room
 
-from console.access import user_for_token
+from console.access import still_signed_in, user_for_token
+from console.auth.models import current_version
 from console.chat import events, service, writer
 from console.chat.identity import read_widget_token
 from console.chat.limits import AGENT_MESSAGES, CUSTOMER_MESSAGES, TYPING, TokenBucket
@@ -27,6 +28,7 @@ from console.chat.models import AgentPresence, Conversation
 from console.chat.presenters import AGENT, CUSTOMER, conversation_json, message_json
 from console.chat.service import AgentRef, ChatError
 from console.extensions import db, socketio
+from console.ratelimits import spend
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +70,14 @@ def _no_delay() -> None:
             return
 
 
+def _sid() -> str:
+    """This socket's id, which Flask-SocketIO puts on the request."""
+    return request.sid  # type: ignore[attr-defined]
+
+
 def _conversation_id(data: dict) -> int:
     try:
-        return int(data.get("conversation_id"))
+        return int(data.get("conversation_id"))  # type: ignore[arg-type]  # None: TypeError
     except (TypeError, ValueError):
         raise ChatError(400, "invalid_request", _("conversation_id must be a number.")) from None
 
@@ -138,6 +145,11 @@ class CustomerNamespace(_ChatNamespace):
     def on_message(self, data: dict):
         conversation_id = self._own(data)
         self._spend("messages", CUSTOMER_MESSAGES)
+        wait = spend("CHAT_MESSAGE_LIMIT", "conversation", conversation_id,
+                     local_fallback=True)
+        if wait:  # per customer, however many sockets they open
+            raise ChatError(429, "rate_limited", _("You are sending messages too fast; wait a "
+                                                   "moment and try again."), retry_after=wait)
         message, conversation, created = store_message(
             conversation_id, sender_kind="customer", body=data.get("body"),
             client_id=data.get("client_id"), attachment_id=_attachment_id(data))
@@ -146,7 +158,7 @@ class CustomerNamespace(_ChatNamespace):
                "duplicate": not created, "message": shown}
         if created:
             started_waiting = conversation.waiting_since == message.sent_at
-            events.announce_message(message, conversation, sender_sid=request.sid)
+            events.announce_message(message, conversation, sender_sid=_sid())
             if started_waiting and conversation.assignee_id is None:
                 assign_waiting(conversation_id)
         return ack
@@ -199,7 +211,9 @@ class AgentNamespace(_ChatNamespace):
             raise ConnectionRefusedError(_("Sign in as an agent first."),
                                          {"code": "authentication_required"})
         agent = AgentRef.of(user)
-        self._save({"agent": agent})
+        # a cookie connection lives only as long as the session version it started with
+        self._save({"agent": agent,
+                    "version": None if token else current_version(db.session, user.id)})
         _no_delay()
         join_room(events.ALL_AGENTS)
         join_room(events.user_room(agent.id))
@@ -216,7 +230,15 @@ class AgentNamespace(_ChatNamespace):
             events.announce_presence(_presence_of(agent))
 
     def _agent(self) -> AgentRef:
-        return self._session()["agent"]
+        """The connection's agent, checked again on every event: a signed-out, disabled or
+        demoted account is disconnected here even if the push in ``disconnect_user`` missed
+        this process."""
+        state = self._session()
+        agent = state["agent"]
+        if not still_signed_in(agent.id, state.get("version")):
+            disconnect()
+            raise ChatError(401, "session_ended", _("You were signed out; sign in again."))
+        return agent
 
     def _visible(self, data: dict) -> Conversation:
         conversation = service.get_conversation(db.session, _conversation_id(data))
@@ -234,6 +256,7 @@ class AgentNamespace(_ChatNamespace):
 
     @acked
     def on_leave(self, data: dict):
+        self._agent()
         leave_room(events.viewer_room(_conversation_id(data)))
         return {"ok": True}
 
@@ -248,7 +271,7 @@ class AgentNamespace(_ChatNamespace):
             conversation.id, sender_kind="note" if note else "agent", body=data.get("body"),
             client_id=data.get("client_id"), agent=agent, attachment_id=_attachment_id(data))
         if created:
-            events.announce_message(message, conversation, sender_sid=request.sid)
+            events.announce_message(message, conversation, sender_sid=_sid())
             if previous != conversation.assignee_id:
                 events.announce_conversation(conversation, "assigned", previous,
                                              notify_customer=True)
@@ -266,7 +289,7 @@ class AgentNamespace(_ChatNamespace):
         conversation = self._visible(data)
         if self._spend("typing", TYPING, quiet=True):
             events.announce_typing(conversation.id, "agent", self._agent().name,
-                                   bool(data.get("typing", True)), skip_sid=request.sid)
+                                   bool(data.get("typing", True)), skip_sid=_sid())
         return {"ok": True}
 
     @acked

@@ -29,6 +29,7 @@ from console.chat.uploads import MAX_UPLOAD_BYTES, save_upload
 from console.errors import ApiError
 from console.extensions import db, limiter
 from console.orders.explain import normalise_lang
+from console.ratelimits import config_limit
 from console.store import get_store
 
 bp = Blueprint("widget", __name__, url_prefix="/api/widget")
@@ -37,9 +38,10 @@ bp = Blueprint("widget", __name__, url_prefix="/api/widget")
 def widget_conversation() -> Conversation:
     """The conversation named by the widget token, or 401."""
     token = bearer_token()
-    found = read_widget_token(current_app.secret_key, token) if token else None
+    found = read_widget_token(current_app.config["SECRET_KEY"], token) if token else None
     conversation = db.session.get(Conversation, found[0]) if found else None
-    if not found or not service.check_customer_key(conversation, found[1]):
+    if not found or conversation is None or not service.check_customer_key(conversation,
+                                                                            found[1]):
         raise ApiError(401, "invalid_token", _("The chat session is not valid; reload the chat."))
     return conversation
 
@@ -50,7 +52,7 @@ def _json() -> dict:
 
 
 def _session_answer(conversation: Conversation, status: int = 200):
-    token = issue_widget_token(current_app.secret_key, conversation.id, conversation.customer_key)
+    token = issue_widget_token(current_app.config["SECRET_KEY"], conversation.id, conversation.customer_key)
     return jsonify(token=token, conversation_id=conversation.id,
                    identity_verified=conversation.identity_verified,
                    conversation=customer_conversation_json(conversation),
@@ -58,7 +60,7 @@ def _session_answer(conversation: Conversation, status: int = 200):
 
 
 @bp.post("/sessions")
-@limiter.limit("30 per minute")
+@limiter.limit(config_limit("WIDGET_SESSION_LIMIT"))
 def sessions():
     """Start (or continue) a customer's chat; a shop-signed identity must verify."""
     data = _json()
@@ -70,7 +72,7 @@ def sessions():
             raise ApiError(401, exc.code, _("The signed identity was refused: %(reason)s",
                                             reason=exc.message)) from None
     elif bearer_token():
-        found = read_widget_token(current_app.secret_key, bearer_token())
+        found = read_widget_token(current_app.config["SECRET_KEY"], bearer_token())
         conversation = db.session.get(Conversation, found[0]) if found else None
         if found and service.check_customer_key(conversation, found[1]):
             return _session_answer(conversation)
@@ -89,12 +91,14 @@ def conversation_state():
 @bp.post("/verify-order")
 @limiter.limit("20 per minute")
 def verify_order():
-    """Link an order the customer proves is theirs; answer with it in plain words."""
+    """Link an order the customer proves is theirs; answer with it in plain words.
+    Wrong answers are limited (console/chat/verification.py): 429 ``too_many_attempts``."""
     conversation = widget_conversation()
     data = _json()
     order = service.verify_order(db.session, get_store(), conversation, data.get("order_no"),
                                  phone_tail=data.get("phone_tail"),
-                                 search_password=data.get("search_password"))
+                                 search_password=data.get("search_password"),
+                                 address=request.remote_addr)
     with force_locale(conversation.lang):
         text = _("Order %(order_no)s verified.", order_no=order.order_no)
     message, conversation, created = service.post_message(
