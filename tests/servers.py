@@ -654,6 +654,7 @@ def running_mariadb(tmpdir: str | os.PathLike[str] | None = None) -> Iterator[st
                 "--skip-networking=0",
                 f"--pid-file={base / 'mysqld.pid'}",
                 f"--log-error={log}",
+                f"--tmpdir={base}",  # its own temp tables, away from whatever else cleans /tmp
                 "--skip-log-bin",
                 "--skip-name-resolve",
                 "--innodb-flush-log-at-trx-commit=0",
