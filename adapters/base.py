@@ -1,10 +1,22 @@
 """The port between the console and a shop's order store.
 
-The console imports this module and nothing else from ``adapters``: every
-concrete store (the reference SQL store, dujiaoka, a shop's HTTP API) returns
-these frozen domain objects and raises these typed errors.  Stores are poorer
-or richer than one another, so optional facts are ``None`` or empty and
-optional actions are declared as capabilities rather than assumed.
+The console talks to order stores through this module only: every concrete
+store (the reference SQL store, dujiaoka, a shop's HTTP API) returns these
+frozen domain objects and raises these typed errors.  Stores are poorer or
+richer than one another, so optional facts are ``None`` or empty and optional
+actions are declared as capabilities rather than assumed.
+
+What lives in ``adapters/`` and who may import it:
+
+- ``adapters.base`` (this module): the port, for everyone.
+- ``adapters`` (``build_order_store``): the one place a concrete store is
+  chosen; the console calls it from ``console.store`` and nowhere else.
+- ``adapters.sql``: the reference store (an adapter; import it only through
+  the factory).
+- Not adapters, listed in ``CODECS``: ``adapters.orders_jsonl`` is the codec
+  of the order JSONL (text <-> ``Order``) and ``adapters.demo_data`` the
+  generator of demo orders, products and stock.  They hold no store and reach
+  no shop, so the console may import them like this module.
 """
 from __future__ import annotations
 
@@ -12,7 +24,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterable, Mapping, Protocol, runtime_checkable
+from typing import Callable, Iterable, Mapping, Protocol, runtime_checkable
 
 # --- vocabulary -------------------------------------------------------------
 
@@ -39,6 +51,9 @@ CAP_CHANGES = "changes"
 CAP_IMPORT = "import"
 
 CENT = Decimal("0.01")
+
+# Modules of ``adapters`` that are codecs or generators, not adapters (see the docstring).
+CODECS: tuple[str, ...] = ("adapters.orders_jsonl", "adapters.demo_data")
 
 
 def money(value: object) -> Decimal:
@@ -326,10 +341,39 @@ class OrderStore(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
 class OrderLoader(Protocol):
-    """Stores the console can fill from the order JSONL (the reference store)."""
+    """Stores the console can fill with orders (``kamidesk import-orders``, the demo).
 
-    def load(self, orders: Iterable[Order], upsert: bool = True) -> int: ...
+    A store that offers this declares ``CAP_IMPORT``; ``loader_of`` checks both.
+    ``on_batch`` hears how many orders each committed batch held (for progress bars).
+    """
+
+    def count(self) -> int: ...
+    def load(self, orders: Iterable[Order], upsert: bool = True,
+             on_batch: Callable[[int], None] | None = None) -> int: ...
+
+
+@runtime_checkable
+class ProductShelf(Protocol):
+    """Stores whose catalogue and unsold card keys the console can stock (the demo)."""
+
+    def add_products(self, items: Iterable[Product]) -> None: ...
+    def add_inventory(self, stock: Iterable[tuple[str, CardKey]]) -> int: ...
+
+
+def loader_of(store: OrderStore) -> OrderLoader:
+    """The store as an ``OrderLoader``, or ``NotAllowed`` when it cannot be filled."""
+    if CAP_IMPORT not in store.capabilities or not isinstance(store, OrderLoader):
+        raise NotAllowed("this order store cannot import orders; use the reference store")
+    return store
+
+
+def shelf_of(store: OrderStore) -> ProductShelf:
+    """The store as a ``ProductShelf``, or ``NotAllowed`` when it cannot be stocked."""
+    if not isinstance(store, ProductShelf):
+        raise NotAllowed("this order store cannot be stocked with products and card keys")
+    return store
 
 
 def summarise(order: Order) -> OrderSummary:

@@ -26,6 +26,12 @@ SETTINGS: dict[str, tuple[object, object]] = {
     "REFUND_DAILY_LIMIT": (Decimal("1000.00"), Decimal),
     "GC_THRESHOLDS": (DEFAULT_GC_THRESHOLDS, str),
     "PING_INTERVAL": (25, int),
+    "SLA_FIRST_RESPONSE_SECONDS": (120, int),
+    "SLA_RESOLUTION_SECONDS": (600, int),
+    "BUSINESS_HOURS": (None, str),
+    "STUCK_THRESHOLDS": (None, str),
+    "WATCH_WINDOW_MINUTES": (30, int),
+    "WATCH_IN_PROCESS": (None, str),
 }
 
 

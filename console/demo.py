@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
+from adapters.base import OrderStore, loader_of, shelf_of
+from adapters.demo_data import catalogue, generate_orders, inventory
 from console.extensions import db
 from console.people import find_user, save_user
 
@@ -17,20 +19,19 @@ class DemoReport:
     generated: int
 
 
-def prepare_demo(store, count: int, seed: int, users: tuple[tuple[str, str], ...],
+def prepare_demo(store: OrderStore, count: int, seed: int, users: tuple[tuple[str, str], ...],
                  progress: bool = True) -> DemoReport:
     """Fill an empty store; an existing one is reused as it is, so re-runs are instant."""
-    from adapters.demo_data import catalogue, generate_orders, inventory
-
-    existing = store.count()
+    loader, stockist = loader_of(store), shelf_of(store)
+    existing = loader.count()
     generated = 0
     if existing == 0 and count > 0:
         with tqdm(total=count, unit="orders", disable=not progress, desc="demo store") as bar:
-            generated = store.load(generate_orders(count, seed=seed), upsert=False,
-                                   on_batch=bar.update)
+            generated = loader.load(generate_orders(count, seed=seed), upsert=False,
+                                    on_batch=bar.update)
         shelf = catalogue(seed)
-        store.add_products(shelf)
-        store.add_inventory(inventory(shelf, seed, STOCK_PER_PRODUCT))
+        stockist.add_products(shelf)
+        stockist.add_inventory(inventory(shelf, seed, STOCK_PER_PRODUCT))
     for name, password in users:
         if find_user(name) is None:
             save_user(name, name if name in ("agent", "supervisor", "admin") else "agent", password)

@@ -1,6 +1,1 @@
-"""The JSON API (session cookie or bearer token)."""
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api")
-
-from console.api import actions, orders, search  # noqa: E402,F401
+"""The JSON API (session cookie or bearer token); the blueprint is ``console.api.views.bp``."""

@@ -12,7 +12,7 @@ from console.access import role_required
 from console.actions import audit_log, service
 from console.actions.idempotency import Outcome, check_key
 from console.actions.models import EDIT_STATES, EditRequest
-from console.api import bp
+from console.api.views import bp
 from console.errors import ApiError, error_response
 from console.extensions import db
 from console.store import get_store

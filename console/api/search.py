@@ -21,8 +21,8 @@ from flask import Response, current_app, jsonify, request, stream_with_context
 from flask_babel import gettext as _
 
 from console.access import role_required
-from console.api import bp
 from console.api.params import int_param
+from console.api.views import bp
 from console.errors import ApiError
 from console.presenters import summary_json
 from console.search.ranker import Ranked

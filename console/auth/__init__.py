@@ -1,6 +1,1 @@
-"""Signing agents in and out."""
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from console.auth import views  # noqa: E402,F401
+"""Signing agents in and out; the blueprint is ``console.auth.views.bp``."""

@@ -1,14 +1,15 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from console import audit
-from console.auth import bp
 from console.auth.forms import LoginForm
 from console.extensions import db, limiter
 from console.models import User
+
+bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:

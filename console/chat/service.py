@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, selectinload
 
 from adapters.base import Contact, Order, OrderNotFound, OrderStore, OrderSummary
+from console.chat import history
 from console.chat.identity import CustomerIdentity
 from console.chat.models import (
     AgentPresence,
@@ -271,8 +272,9 @@ def _insert(session: Session, conversation_id: int, sender_kind: str, sender_key
                       attachment_id=attachment_id, order_no=order_no,
                       customer_extra=customer_extra, sent_at=now)
     session.add(message)
-    _apply_effects(conversation, message, agent, now)
+    steps = _apply_effects(conversation, message, agent, now)
     session.flush()
+    history.write(session, steps)
     return message, conversation
 
 
@@ -285,8 +287,10 @@ def _check_attachment(session: Session | Connection, conversation_id: int,
 
 
 def _apply_effects(conversation: Conversation, message: Message, agent: AgentRef | None,
-                   now: datetime) -> None:
-    """What a message does to its conversation: queue position, first response, reopen."""
+                   now: datetime) -> list[dict]:
+    """What a message does to its conversation: queue position, first response, reopen.
+    Returns the history events (console/chat/history.py) the caller must write."""
+    steps: list[dict] = []
     conversation.last_message_at = now
     kind = message.sender_kind
     if kind in ("customer", "agent"):
@@ -296,6 +300,7 @@ def _apply_effects(conversation: Conversation, message: Message, agent: AgentRef
         if conversation.status == "resolved":
             conversation.status = "assigned" if conversation.assignee_id else "open"
             conversation.resolved_at = None
+            steps.append(history.event(conversation.id, "reopened", None, now))
         conversation.opened_at = conversation.opened_at or now
         conversation.waiting_since = conversation.waiting_since or now
     elif kind == "agent" and agent is not None:
@@ -304,14 +309,16 @@ def _apply_effects(conversation: Conversation, message: Message, agent: AgentRef
             conversation.first_responder_id = agent.id
         conversation.waiting_since = None
         if conversation.assignee_id is None:
-            _assign(conversation, agent.id, now)
+            steps.append(_assign(conversation, agent.id, now))
+    return steps
 
 
-def _assign(conversation: Conversation, agent_id: int, now: datetime) -> None:
+def _assign(conversation: Conversation, agent_id: int, now: datetime) -> dict:
     conversation.assignee_id = agent_id
     conversation.assigned_at = conversation.assigned_at or now
     if conversation.status != "resolved":
         conversation.status = "assigned"
+    return history.event(conversation.id, "assigned", agent_id, now)
 
 
 def messages_after(session: Session, conversation_id: int, after_seq: object, *,
@@ -352,7 +359,7 @@ def take(session: Session, conversation_id: int, agent: AgentRef) -> Conversatio
     conversation = get_conversation(session, conversation_id)
     if conversation.assignee_id not in (None, agent.id) and not agent.has_role("supervisor"):
         raise ChatError(409, "already_assigned", _("Another agent already has this conversation."))
-    _assign_now(conversation, agent.id)
+    _assign_now(session, conversation, agent.id)
     session.commit()
     return conversation
 
@@ -366,14 +373,17 @@ def assign_to(session: Session, conversation_id: int, target_id: int,
     target = session.get(User, target_id)
     if target is None or not target.active or not target.has_role("agent"):
         raise ChatError(404, "agent_not_found", _("There is no such active agent."))
-    _assign_now(conversation, target.id)
+    _assign_now(session, conversation, target.id)
     session.commit()
     return conversation
 
 
-def _assign_now(conversation: Conversation, agent_id: int) -> None:
+def _assign_now(session: Session, conversation: Conversation, agent_id: int) -> None:
+    now = utcnow()
+    if conversation.assignee_id != agent_id:
+        history.write(session, [history.event(conversation.id, "assigned", agent_id, now)])
     conversation.assignee_id = agent_id
-    conversation.assigned_at = conversation.assigned_at or utcnow()
+    conversation.assigned_at = conversation.assigned_at or now
     if conversation.status == "open":
         conversation.status = "assigned"
 
@@ -382,12 +392,16 @@ def resolve(session: Session, conversation_id: int, agent: AgentRef) -> Conversa
     conversation = get_conversation(session, conversation_id)
     require_write(agent, conversation)
     if conversation.status != "resolved":
+        now = utcnow()
         conversation.status = "resolved"
-        conversation.resolved_at = utcnow()
+        conversation.resolved_at = now
         conversation.waiting_since = None
+        steps = []
         if conversation.assignee_id is None:
-            _assign(conversation, agent.id, utcnow())
+            steps.append(_assign(conversation, agent.id, now))
             conversation.status = "resolved"
+        steps.append(history.event(conversation.id, "resolved", agent.id, now))
+        history.write(session, steps)
         session.commit()
     return conversation
 
@@ -398,6 +412,7 @@ def reopen(session: Session, conversation_id: int, agent: AgentRef) -> Conversat
     if conversation.status == "resolved":
         conversation.status = "assigned" if conversation.assignee_id else "open"
         conversation.resolved_at = None
+        history.write(session, [history.event(conversation.id, "reopened", agent.id, utcnow())])
         session.commit()
     return conversation
 
@@ -418,6 +433,7 @@ def auto_assign(session: Session, conversation_id: int) -> int | None:
             session.rollback()
             return None  # someone took it meanwhile
         presence.last_assigned_at = now
+        history.write(session, [history.event(conversation_id, "assigned", presence.user_id, now)])
         session.commit()
         session.expire_all()
         return presence.user_id
@@ -669,6 +685,7 @@ def open_for_order(session: Session, store: OrderStore, order_no: str,
         opened_at=now)
     session.add(conversation)
     session.flush()
+    history.write(session, [history.event(conversation.id, "assigned", agent.id, now)])
     link_order(session, conversation, order.order_no, "agent")
     session.commit()
     return conversation, True

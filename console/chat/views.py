@@ -1,23 +1,22 @@
 """Chat pages and the inbox's JSON API: thin shells around console/chat/service.py."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from flask import current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, current_app, jsonify, render_template, request, send_file
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from adapters.base import StoreError
 from console.access import bearer_token, role_required
-from console.chat import bp, events, metrics, service
+from console.chat import events, service
 from console.chat.identity import read_widget_token
 from console.chat.models import Attachment, CannedReply, Conversation
 from console.chat.presenters import conversation_json, order_for_agent
+from console.chat.proactive import connect_signals
 from console.chat.service import AgentRef, ChatError
-from console.chat.sockets import fill_free_agents
+from console.chat.sockets import fill_free_agents, register_namespaces
 from console.chat.uploads import attachment_path
 from console.errors import ApiError
 from console.extensions import db
@@ -26,7 +25,16 @@ from console.orders.explain import normalise_lang
 from console.presenters import summary_json
 from console.store import get_store
 
+bp = Blueprint("chat", __name__)
+
 PAGE_LIMIT = 200
+
+
+@bp.record
+def _attach_realtime(state) -> None:
+    """Each app gets its own Socket.IO server, so handlers are attached per registration."""
+    register_namespaces()
+    connect_signals()
 
 
 def _agent() -> AgentRef:
@@ -157,24 +165,6 @@ def reopen(conversation_id: int):
     return _changed(found, "reopened", found.assignee_id)
 
 
-@bp.post("/api/orders/<order_no>/conversation")
-@role_required("agent")
-def order_conversation(order_no: str):
-    """The order's after-sales conversation: opened if one exists, else created for the
-    agent asking, with the buyer's contacts from the store."""
-    found, created = service.open_for_order(db.session, get_store(), order_no, _agent())
-    if created:
-        with force_locale(found.lang):
-            text = _("After-sales conversation opened for order %(order_no)s.",
-                     order_no=found.attached_order_no)
-        message, found, _created = service.post_message(
-            db.session, found.id, sender_kind="system", body=text,
-            client_id=f"after-sales:{found.attached_order_no}", order_no=found.attached_order_no)
-        events.announce_message(message, found)
-    return jsonify(conversation=conversation_json(found), created=created,
-                   url=f"/inbox#c={found.id}"), 201 if created else 200
-
-
 # --- agents and presence ------------------------------------------------------------------
 
 @bp.get("/api/chat/agents")
@@ -273,33 +263,3 @@ def _may_see(conversation_id: int) -> bool:
         return False
     conversation = db.session.get(Conversation, conversation_id)
     return conversation is not None and service.can_view(_agent(), conversation)
-
-
-# --- metrics ------------------------------------------------------------------------------
-
-@bp.get("/api/metrics/response-times")
-@role_required("supervisor")
-def response_times():
-    """First response, time to assignment and resolution (count, median, p90 in seconds),
-    overall and per agent, for conversations opened in [from, to)."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    end = _moment(request.args.get("to"), zone, end_of_day=True) or utcnow()
-    start = _moment(request.args.get("from"), zone, end_of_day=False) or end - timedelta(days=7)
-    if start >= end:
-        raise ApiError(400, "invalid_parameter", _("from must be before to."))
-    return jsonify(metrics.response_times(db.session, start, end))
-
-
-def _moment(raw: str | None, zone: ZoneInfo, end_of_day: bool) -> datetime | None:
-    """A date (in the console's time zone; ``to`` dates are inclusive) or an ISO time."""
-    if not raw:
-        return None
-    try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw) + (timedelta(days=1) if end_of_day else timedelta())
-            return datetime.combine(day, time.min, tzinfo=zone)
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError(400, "invalid_parameter",
-                       _("Dates look like 2026-11-25 or 2026-11-25T08:00:00+08:00.")) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)

@@ -31,7 +31,7 @@ from console.extensions import db, limiter
 from console.orders.explain import normalise_lang
 from console.store import get_store
 
-widget_bp = Blueprint("widget", __name__, url_prefix="/api/widget")
+bp = Blueprint("widget", __name__, url_prefix="/api/widget")
 
 
 def widget_conversation() -> Conversation:
@@ -57,7 +57,7 @@ def _session_answer(conversation: Conversation, status: int = 200):
                    orders=service.verified_order_nos(db.session, conversation.id)), status
 
 
-@widget_bp.post("/sessions")
+@bp.post("/sessions")
 @limiter.limit("30 per minute")
 def sessions():
     """Start (or continue) a customer's chat; a shop-signed identity must verify."""
@@ -79,14 +79,14 @@ def sessions():
     return _session_answer(conversation, 201)
 
 
-@widget_bp.get("/conversation")
+@bp.get("/conversation")
 def conversation_state():
     conversation = widget_conversation()
     return jsonify(conversation=customer_conversation_json(conversation),
                    orders=service.verified_order_nos(db.session, conversation.id))
 
 
-@widget_bp.post("/verify-order")
+@bp.post("/verify-order")
 @limiter.limit("20 per minute")
 def verify_order():
     """Link an order the customer proves is theirs; answer with it in plain words."""
@@ -105,13 +105,13 @@ def verify_order():
     return jsonify(order=order_for_customer(order, conversation.lang))
 
 
-@widget_bp.get("/orders/<order_no>")
+@bp.get("/orders/<order_no>")
 def order(order_no: str):
     conversation = _verified_for(order_no)
     return jsonify(order=order_for_customer(get_store().get(order_no), conversation.lang))
 
 
-@widget_bp.post("/orders/<order_no>/after-sales")
+@bp.post("/orders/<order_no>/after-sales")
 def after_sales(order_no: str):
     """Open the conversation about this order: the agent sees it attached and on top."""
     conversation = widget_conversation()
@@ -138,7 +138,7 @@ def _verified_for(order_no: str):
     return conversation
 
 
-@widget_bp.post("/orders/<order_no>/edit-request")
+@bp.post("/orders/<order_no>/edit-request")
 @limiter.limit("10 per minute")
 def edit_request(order_no: str):
     """Ask for a change (e.g. the account to top up); an agent approves or rejects it."""
@@ -160,7 +160,7 @@ def edit_request(order_no: str):
     return jsonify(request=actions.edit_request_json(result)), 201
 
 
-@widget_bp.post("/orders/<order_no>/cancel")
+@bp.post("/orders/<order_no>/cancel")
 @limiter.limit("10 per minute")
 def cancel(order_no: str):
     """Cancel inside the shop's no-reason window; the actions service decides the window."""
@@ -176,7 +176,7 @@ def cancel(order_no: str):
     return jsonify(result=result, order=order_for_customer(refreshed, conversation.lang))
 
 
-@widget_bp.post("/uploads")
+@bp.post("/uploads")
 @limiter.limit("20 per minute")
 def upload():
     """A screenshot for the chat; the widget then sends a message with its attachment_id."""

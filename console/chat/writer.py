@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from console.chat import service
+from console.chat import history, service
 from console.chat.models import Conversation, Message
 from console.chat.service import AgentRef
 from console.models import utcnow
@@ -153,7 +153,7 @@ def _write_one(conn: Connection, draft: Draft) -> None:
         sender_id=agent.id if agent else None, sender_name=agent.name if agent else None,
         body=fields["body"], attachment_id=fields["attachment_id"],
         order_no=fields["order_no"], customer_extra=fields["customer_extra"], sent_at=now)
-    service._apply_effects(conversation, message, agent, now)
+    steps = service._apply_effects(conversation, message, agent, now)
     changed = {name: getattr(conversation, name) for name in row.keys()
                if getattr(conversation, name) != row[name]}
     if changed:
@@ -161,6 +161,7 @@ def _write_one(conn: Connection, draft: Draft) -> None:
     values = {column.name: getattr(message, column.name) for column in _MESSAGES.c
               if column.name != "id"}
     message.id = conn.execute(insert(_MESSAGES).values(**values)).inserted_primary_key[0]
+    history.write(conn, steps)
     # with their keys set they can join the caller's session as stored rows (merge, no SELECT)
     make_transient_to_detached(conversation)
     make_transient_to_detached(message)

@@ -1,8 +1,12 @@
-from flask import current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
-from console.pages import bp
+from console.api.search import hit_json, request_from_args, run_search, zone
+from console.errors import ApiError
+from console.pages.search import page_context
+
+bp = Blueprint("pages", __name__)
 
 
 def _page_number() -> int:
@@ -21,10 +25,6 @@ def index():
     asks ``/api/orders/search``), so a shared or reloaded URL shows the same
     results and the page works without JavaScript.
     """
-    from console.api.search import hit_json, request_from_args, run_search, zone
-    from console.errors import ApiError
-    from console.pages.search import page_context
-
     size = current_app.config["PAGE_SIZE"]
     number = _page_number()
     args = request.args.to_dict(flat=False)

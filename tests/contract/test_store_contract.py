@@ -11,8 +11,10 @@ from adapters.base import (
     CAP_REFUND,
     Contact,
     NotAllowed,
+    OrderLoader,
     OrderNotFound,
     OrderStore,
+    ProductShelf,
     SearchQuery,
     StoreUnavailable,
 )
@@ -35,6 +37,16 @@ def store(store_url, orders):
 def test_is_an_order_store(store):
     assert isinstance(store, OrderStore)
     assert "search" in store.capabilities
+
+
+def test_a_store_declaring_import_is_a_loader_and_counts_what_it_holds(store, orders):
+    if "import" not in store.capabilities:
+        pytest.skip("this store does not declare the import capability")
+    assert isinstance(store, OrderLoader) and isinstance(store, ProductShelf)
+    assert store.count() == len(orders)
+    batches: list[int] = []
+    assert store.load(orders[:7], on_batch=batches.append) == 7
+    assert sum(batches) == 7 and store.count() == len(orders)
 
 
 def test_get_returns_the_whole_order(store, orders):

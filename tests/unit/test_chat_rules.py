@@ -16,8 +16,8 @@ from console.chat.identity import (
     verify_identity,
 )
 from console.chat.limits import TokenBucket
-from console.chat.metrics import percentile, summarise
 from console.chat.uploads import sniff_image
+from console.supervisor.stats import percentile, summarise
 
 NOW = 1_800_000_000
 
@@ -89,3 +89,26 @@ def test_percentiles_interpolate_between_ranks():
     assert percentile([1, 2, 3, 4], 0.5) == 2.5
     assert percentile(list(range(1, 11)), 0.9) == 9.1
     assert summarise([30, 10, 20]) == {"count": 3, "median": 20.0, "p90": 28.0}
+
+
+def test_business_hours_count_only_opening_time():
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    import pytest
+
+    from console.supervisor.sla import parse_business_hours
+    zone = ZoneInfo("Asia/Shanghai")
+    hours = parse_business_hours("mon-fri 09:00-18:00", zone)
+    friday_evening = datetime(2026, 11, 20, 17, 30, tzinfo=zone)
+    monday_morning = datetime(2026, 11, 23, 9, 15, tzinfo=zone)
+    assert hours.elapsed(friday_evening, monday_morning) == 45 * 60
+    assert hours.elapsed(monday_morning, friday_evening) == 0
+    night = parse_business_hours("20:00-02:00", zone)
+    assert night.elapsed(datetime(2026, 11, 20, 19, 0, tzinfo=zone),
+                         datetime(2026, 11, 21, 1, 0, tzinfo=zone)) == 5 * 3600
+    assert parse_business_hours("", zone) is None
+    with pytest.raises(ValueError, match="09:00-21:00"):
+        parse_business_hours("nine to five", zone)
+    assert night.elapsed(datetime(2026, 11, 21, 1, 0, tzinfo=zone),
+                         datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc)) == 3600

@@ -1,4 +1,4 @@
-"""JSON routes of the order detail screen: audited reveals, agent notes, agent tags.
+"""JSON routes behind the order detail screen's panels: audited reveals, agent notes, agent tags.
 
 Cookie callers send the CSRF token (``X-CSRFToken`` header, from the page's meta tag);
 bearer callers don't need it.  Every route needs the agent role or above.
@@ -9,13 +9,13 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from console.access import role_required
+from console.api.views import bp
 from console.errors import ApiError, error_response
 from console.extensions import db, limiter
 from console.orders.detail import note_json
 from console.orders.notes import InvalidNote, add_note, notes_for
 from console.orders.reveal import RevealError, reveal_contact, reveal_key
 from console.orders.tags import InvalidTag, add_tag, remove_tag, suggested_tags, tags_for
-from console.orders.views import bp
 from console.store import get_store
 
 REVEAL_LIMIT = "120 per minute"
@@ -57,7 +57,7 @@ def optional_index(raw: object) -> int | None:
         raise ApiError(400, "invalid_parameter", "index must be a whole number") from None
 
 
-@bp.post("/api/orders/<order_no>/reveal")
+@bp.post("/orders/<order_no>/reveal")
 @role_required("agent")
 @limiter.limit(REVEAL_LIMIT)
 def reveal(order_no: str):
@@ -81,7 +81,7 @@ def reveal(order_no: str):
     raise ApiError(400, "invalid_parameter", 'what must be "contact" or "key"')
 
 
-@bp.get("/api/orders/<order_no>/notes")
+@bp.get("/orders/<order_no>/notes")
 @role_required("agent")
 def list_notes(order_no: str):
     """The order's internal notes, newest first."""
@@ -89,7 +89,7 @@ def list_notes(order_no: str):
     return jsonify(notes=[note_json(n) for n in notes_for(order_no.strip(), db.session)])
 
 
-@bp.post("/api/orders/<order_no>/notes")
+@bp.post("/orders/<order_no>/notes")
 @role_required("agent")
 def create_note(order_no: str):
     """Add an internal note (``{"body": "..."}``); never shown to the customer."""
@@ -102,7 +102,7 @@ def tags_answer(order_no: str, tags: list[str]):
                    suggestions=suggested_tags(tags, db.session))
 
 
-@bp.get("/api/orders/<order_no>/tags")
+@bp.get("/orders/<order_no>/tags")
 @role_required("agent")
 def list_tags(order_no: str):
     """The order's agent tags and one-click suggestions."""
@@ -110,7 +110,7 @@ def list_tags(order_no: str):
     return tags_answer(order_no.strip(), tags_for(order_no.strip(), db.session))
 
 
-@bp.post("/api/orders/<order_no>/tags")
+@bp.post("/orders/<order_no>/tags")
 @role_required("agent")
 def create_tag(order_no: str):
     """Tag the order (``{"tag": "repeat buyer"}``); adding a present tag changes nothing."""
@@ -119,7 +119,7 @@ def create_tag(order_no: str):
                                          db.session))
 
 
-@bp.delete("/api/orders/<order_no>/tags/<path:tag>")
+@bp.delete("/orders/<order_no>/tags/<path:tag>")
 @role_required("agent")
 def delete_tag(order_no: str, tag: str):
     """Remove one agent tag from the order."""

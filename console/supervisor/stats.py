@@ -1,0 +1,30 @@
+"""Median, p90 and count: the three numbers every supervisor figure is given as.
+
+Percentiles interpolate linearly between ranks (the same as numpy's default), so small
+samples still give a value.
+"""
+from __future__ import annotations
+
+import math
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """The ``fraction`` quantile (0..1) by linear interpolation; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low, high = math.floor(position), math.ceil(position)
+    value = ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return round(value, 1)
+
+
+def summarise(values: list[float]) -> dict:
+    """``{"count", "median", "p90"}`` in the values' unit (seconds here)."""
+    return {"count": len(values), "median": percentile(values, 0.5),
+            "p90": percentile(values, 0.9)}
+
+
+def rate(part: int, whole: int) -> float | None:
+    """A share rounded to four places; None when there is nothing to divide by."""
+    return round(part / whole, 4) if whole else None
