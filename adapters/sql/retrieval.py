@@ -181,13 +181,15 @@ def refresh_search_index(engine: Engine, order_ids: list[int] | None = None) -> 
     New orders go in batches, each its own transaction that also moves the
     high-water mark, so an interrupted load resumes instead of starting over.
     """
-    if order_ids:
-        with engine.begin() as conn:
-            for part in _chunks(sorted(set(order_ids)), 1000):
-                _index(conn, orders.c.id.in_(part), part, replace=True)
     with engine.connect() as conn:
         done = _state(conn, "indexed_through") or 0
         top = conn.execute(select(func.max(orders.c.id))).scalar() or 0
+    # changed orders above the high-water mark (an interrupted load) are indexed below
+    changed = sorted({i for i in order_ids or () if i <= done})
+    if changed:
+        with engine.begin() as conn:
+            for part in _chunks(changed, 1000):
+                _index(conn, orders.c.id.in_(part), part, replace=True)
     while done < top:
         upto = min(done + INDEX_BATCH, top)
         with engine.begin() as conn:
@@ -248,7 +250,11 @@ def normalise_code(text: str) -> str:
 
 def _write_key_bodies(conn: Connection, where, replaced: list[int] | None) -> None:
     """Each order's keys, normalised, serials and secrets apart (a piece never spans two)."""
-    if replaced:
+    if replaced and _is_sqlite(conn):
+        marks = ",".join("?" * len(replaced))
+        conn.exec_driver_sql(f"DELETE FROM order_key_text WHERE rowid IN ({marks})",
+                             tuple(replaced))
+    elif replaced:
         conn.execute(delete(order_key_text).where(order_key_text.c.order_id.in_(replaced)))
     rows = conn.execute(select(card_keys.c.order_id, card_keys.c.serial, card_keys.c.secret)
                         .select_from(orders).join(card_keys, card_keys.c.order_id == orders.c.id)
