@@ -134,7 +134,10 @@ class Loader:
             if self.bulk:
                 with self.engine.begin() as conn:
                     build_secondary_indexes(conn)
-                    conn.exec_driver_sql("ANALYZE")
+                    if conn.dialect.name == "postgresql":
+                        # fresh statistics, or the planner guesses for the first searches;
+                        # SQLite plans well without any (and a small store's would mislead it)
+                        conn.exec_driver_sql("ANALYZE")
         return loaded
 
     def add_products(self, conn: Connection, items: Sequence[Product]) -> None:

@@ -492,20 +492,28 @@ def _by_keys(conn: Connection, keys: list[str]) -> list[int]:
     queries = [
         select(orders.c.id).where(orders.c.order_no.in_(variants)),
         select(orders.c.id).where(orders.c.buyer_ip.in_(variants)),
-        select(orders.c.id).where(orders.c.recipient_account.in_(variants)),
         select(payments.c.order_id).where(payments.c.transaction_id.in_(variants)),
         select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
-        .where(buyers.c.phone.in_(variants)),
-        select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
         .where(buyers.c.email.in_(lowered)),
-        select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
-        .where(buyers.c.account.in_(variants)),
-        select(card_keys.c.order_id).where(card_keys.c.serial.in_(variants),
-                                           card_keys.c.order_id.is_not(None)),
+        *_account_lookups(variants),
         select(card_secret_digests.c.order_id).where(
             card_secret_digests.c.digest.in_([secret_digest(k) for k in keys])),
     ]
     return _union_ids(conn, queries)[:CHANNEL_CAP * 2]
+
+
+def _account_lookups(values: list[str]) -> list:
+    """Where an account-like token may be: the recipient, the buyer's phone or account, a
+    card serial (each through its own index)."""
+    return [
+        select(orders.c.id).where(orders.c.recipient_account.in_(values)),
+        select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
+        .where(buyers.c.phone.in_(values)),
+        select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
+        .where(buyers.c.account.in_(values)),
+        select(card_keys.c.order_id).where(card_keys.c.serial.in_(values),
+                                           card_keys.c.order_id.is_not(None)),
+    ]
 
 
 def _union_ids(conn: Connection, queries: list) -> list[int]:
@@ -555,15 +563,7 @@ def _by_typo(conn: Connection, keys: list[str]) -> list[int]:
     for key in typo_keys:
         near = neighbours(key)
         near += [n.lower() for n in near if any(c.isalpha() for c in n)]
-        lookups = [
-            select(orders.c.id).where(orders.c.recipient_account.in_(near)),
-            select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
-            .where(buyers.c.account.in_(near)),
-            select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
-            .where(buyers.c.phone.in_(near)),
-            select(card_keys.c.order_id).where(card_keys.c.serial.in_(near),
-                                               card_keys.c.order_id.is_not(None)),
-        ]
+        lookups = _account_lookups(near)
         if len(key) >= TYPO_MIN:
             lookups += [select(orders.c.id).where(orders.c.order_no.in_(near)),
                         select(payments.c.order_id).where(payments.c.transaction_id.in_(near))]

@@ -8,6 +8,8 @@ top three, say which fragments matched, and be answered through indexes only.
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.integration.search_backends import TZ, build_backend
 from tests.integration.search_cases import build_slip_cases
@@ -97,3 +99,23 @@ def test_slip_searches_read_only_through_indexes(backend, cases):
         assert statements
         problems += [(query, detail, sql[:300]) for sql, detail in scans(backend, statements)]
     assert not problems
+
+
+# the characters the new readings key on: numerals, 点/号/块, dashes, @, am/pm, ranges
+PIECES = st.sampled_from([
+    "一", "两", "十", "百", "千", "万", "点", "号", "日", "月", "块", "元", "多", "左右", "昨晚",
+    "下午", "上上", "周", "个月前", "天前", "尾号", "@", "qq.con", "-", " ", "~", "到", "about ",
+    "around ", "pm", "am", ":", "0", "5", "9", "12", "1998", "A", "Z9", "ZZZZ-", "last ",
+    "weeks ago", "between ", " and ", "¥", "$", ".", ",", "，", "\x00", "%", "_", "'", '"',
+])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(PIECES, min_size=1, max_size=25).map("".join))
+def test_hostile_mixes_of_the_new_forms_never_break_the_search(backend, text):
+    response = backend.get("/api/orders/search", q=text)
+    assert response.status_code == 200, (text, response.get_json())
+    answer = response.get_json()
+    assert isinstance(answer["results"], list)
+    for hit in answer["results"]:
+        assert set(hit["matched_fragments"]) <= {c["label"] for c in answer["chips"]}
