@@ -49,6 +49,7 @@ CAP_DELIVERY_LOG = "delivery_log"
 CAP_PHONE = "phone"
 CAP_CHANGES = "changes"
 CAP_IMPORT = "import"
+CAP_ANALYTICS = "analytics"
 
 CENT = Decimal("0.01")
 
@@ -293,9 +294,17 @@ class Contact:
 
 @dataclass(frozen=True)
 class OrderChange:
+    """An order's status as of its latest change.  Stores that know them cheaply also say
+    the product category and who fulfils it (order watching groups outages by these);
+    None means "ask ``get``"."""
+
     order_no: str
     status: str
     at: datetime
+    category: str | None = None
+    supplier: str | None = None
+    operator: str | None = None
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -360,6 +369,38 @@ class ProductShelf(Protocol):
 
     def add_products(self, items: Iterable[Product]) -> None: ...
     def add_inventory(self, stock: Iterable[tuple[str, CardKey]]) -> int: ...
+
+
+@dataclass(frozen=True)
+class OrderStatsRow:
+    """Paid orders of one product, supplier or hour of day, and how many went wrong."""
+
+    key: str
+    orders: int
+    after_sales: int  # had an after-sales case
+    refunded: int     # refunded in full or in part
+
+
+@dataclass(frozen=True)
+class OrderStats:
+    by_product: tuple[OrderStatsRow, ...]
+    by_supplier: tuple[OrderStatsRow, ...]
+    by_hour: tuple[OrderStatsRow, ...]  # key "00".."23", in the zone asked for
+
+
+@runtime_checkable
+class OrderAnalytics(Protocol):
+    """Stores that can count orders for the shop's analytics (declare ``CAP_ANALYTICS``)."""
+
+    def order_stats(self, start: datetime, end: datetime, utc_offset_s: int) -> OrderStats: ...
+    def products_of(self, order_nos: Iterable[str]) -> dict[str, str]: ...
+
+
+def analytics_of(store: OrderStore) -> OrderAnalytics:
+    """The store as ``OrderAnalytics``, or ``NotAllowed`` when it cannot count orders."""
+    if CAP_ANALYTICS not in store.capabilities or not isinstance(store, OrderAnalytics):
+        raise NotAllowed("this order store does not offer order analytics")
+    return store
 
 
 def loader_of(store: OrderStore) -> OrderLoader:

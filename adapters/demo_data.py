@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import random
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import accumulate
@@ -1237,3 +1237,76 @@ def generate_orders(n: int, seed: int = 42, now: datetime | None = None) -> Iter
     if n < 0:
         raise ValueError("n must not be negative")
     return _Generator(n, seed, _now_ts(now)).orders()
+
+
+# --- the watcher's demo scenario --------------------------------------------------------
+
+OUTAGE_SUPPLIER = "快鸟充值"
+
+
+def _watch_order(template: Order, rng: random.Random, order_no: str, start: int,
+                 steps: tuple[tuple[int, str, str], ...], supplier: str,
+                 operator: str | None = None, region: str | None = None) -> Order:
+    """``template`` told again from ``start`` through ``steps`` (gap seconds, kind, detail);
+    the last step's kind is the status."""
+    events, t = [OrderEvent(_at(start), "created", "order placed")], start
+    for gap, kind, detail in steps:
+        t += gap
+        events.append(OrderEvent(_at(t), kind, detail))
+    status = events[-1].kind if events[-1].kind != "supplier_called" else "processing"
+    delivered = status in ("delivered", "completed")
+    payment = replace(template.payment, paid_at=events[1].at) if template.payment else None
+    return replace(
+        template, order_no=order_no, status=status, created_at=events[0].at,
+        paid_at=events[1].at, updated_at=events[-1].at, events=tuple(events),
+        supplier=supplier, operator=operator or template.operator,
+        region=region or template.region, payment=payment, refunded_amount=Decimal("0.00"),
+        card_keys=template.card_keys if delivered else (), tags=(), remark=None)
+
+
+def watch_scenario(seed: int = 42, now: datetime | None = None) -> Iterator[Order]:
+    """Orders that give the order watcher something to find on a demo's first visit: a
+    few stuck orders, and one supplier (快鸟充值) whose phone top-ups were fine for six
+    hours and stopped arriving half an hour ago (most stuck processing, some failed)."""
+    end = _now_ts(now)
+    rng = random.Random(f"watch:{seed}")
+    templates: dict[str, list[Order]] = {}
+    for order in generate_orders(600, seed=seed + 1, now=_at(end)):
+        if order.payment is not None:
+            templates.setdefault(order.product.category, []).append(order)
+    top_ups, serial = templates["phone_topup"], iter(range(10**7))
+
+    def number(ts: int) -> str:
+        return f"{ORDER_PREFIX}{datetime.fromtimestamp(ts + LOCAL_OFFSET, UTC):%Y%m%d}" \
+               f"97{next(serial):08d}"
+
+    operators = ("中国移动", "中国联通", "中国电信")
+    regions = tuple(p for p, _ in PROVINCES[:8])
+    delivered = (8, "paid", ""), (2, "supplier_called", f"{OUTAGE_SUPPLIER} order accepted"), \
+        (90, "delivered", "recharged, supplier confirmed")
+    # six hours of a normal day: one top-up every ~6 minutes, one in forty failing
+    for t in range(end - 6 * 3600 - 40 * 60, end - 40 * 60, 360):
+        start = t + rng.randint(0, 300)
+        steps = delivered if rng.random() > 0.025 else \
+            delivered[:2] + ((300, "failed", "supplier answered: recharge failed"),)
+        yield _watch_order(rng.choice(top_ups), rng, number(start), start, steps,
+                           OUTAGE_SUPPLIER, rng.choice(operators), rng.choice(regions))
+    # the outage: from 28 minutes ago, top-ups hang in processing or fail
+    for index in range(22):
+        start = end - 28 * 60 + index * 40
+        outcome = ((), ((600, "failed", "supplier timeout after 600 s"),),
+                   ((120, "delivered", "recharged late, supplier confirmed"),))[
+            0 if index % 5 < 3 else 1 if index % 5 == 3 else 2]
+        yield _watch_order(rng.choice(top_ups), rng, number(start), start,
+                           delivered[:2] + outcome, OUTAGE_SUPPLIER,
+                           operators[index % 3], regions[index % len(regions)])
+    # and a few stuck on their own: card keys paid but not delivered, a game top-up waiting
+    for category, minutes, steps in (
+            ("game_card", 9, ((6, "paid", ""),)),
+            ("gift_card", 25, ((4, "paid", ""),)),
+            ("game_topup", 40, ((5, "paid", ""), (3, "supplier_called", "order accepted")))):
+        pool = templates.get(category) or top_ups
+        template = rng.choice(pool)
+        start = end - minutes * 60
+        yield _watch_order(template, rng, number(start), start, steps,
+                           template.supplier or "星河直充")

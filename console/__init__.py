@@ -20,6 +20,8 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     app = Flask(__name__, instance_path=str(folder),
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     settings = load_settings(folder, config)
+    from console.log_redaction import configure as configure_logging
+    configure_logging(settings.get("LOG_LEVEL"), app.logger)
     app.config.update(settings)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
@@ -33,7 +35,8 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     _init_extensions(app, store)
     _register_blueprints(app)
     with app.app_context():
-        db.create_all()
+        from console.schema import prepare_schema
+        prepare_schema()
     return app
 
 
@@ -73,6 +76,8 @@ def _init_extensions(app: Flask, store) -> None:
     init_store(app, store)
     init_access(app)
     register_error_handlers(app)
+    from console.audit import init_request_ids
+    init_request_ids(app)
     _sqlite_pragmas(app)
     from console.templating import init_templating
     init_templating(app)
@@ -113,6 +118,7 @@ BLUEPRINTS = (
     "console.chat.widget:bp",
     "console.actions.views:bp",
     "console.supervisor.views:bp",
+    "console.watching.views:bp",
 )
 
 

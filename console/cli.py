@@ -113,11 +113,66 @@ def revoke_token(token_id: int) -> None:
 
 
 @main.command()
+@click.option("--older-than", "period", default=None,
+              help="Period such as 2y, 18m, 6w or 90d (default: KAMIDESK_RETENTION, 2y).")
+@click.option("--dry-run", is_flag=True, help="Print what would be removed; change nothing.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def retention(period: str | None, dry_run: bool, quiet: bool) -> None:
+    """Remove or anonymise chats and console records older than the retention period.
+
+    Prints the rows per table; audit records are kept (append-only) and only counted.
+    """
+    from datetime import datetime, timezone
+
+    from tqdm import tqdm
+
+    from console import audit
+    from console import retention as policy
+    from console.extensions import db
+
+    app = _app()
+    with app.app_context():
+        chosen = period or app.config["RETENTION"]
+        try:
+            cutoff = policy.cutoff_for(chosen, datetime.now(timezone.utc))
+        except policy.BadPeriod as exc:
+            raise click.BadParameter(str(exc), param_hint="--older-than") from None
+        planned = policy.plan(db.session, cutoff)
+        click.echo(f"{'would remove' if dry_run else 'removing'} data older than {chosen} "
+                   f"(before {cutoff:%Y-%m-%d %H:%M} UTC)")
+        if dry_run:
+            report = planned
+        else:
+            with tqdm(total=policy.pending_total(planned), unit="row", disable=quiet,
+                      desc="retention") as bar:
+                report = policy.run(db.session, cutoff, app.instance_path, bar.update)
+        for line in report.lines():
+            click.echo(line)
+        audit.record("retention", actor_name="cli", period=chosen, cutoff=cutoff.isoformat(),
+                     dry_run=dry_run, counts=report.counts)
+        db.session.commit()
+
+
+@main.command("audit-grants")
+@click.argument("role")
+def audit_grants(role: str) -> None:
+    """Print the SQL that lets PostgreSQL role ROLE use the console but only read and append
+    to the audit trail (run it as the owner of the console database)."""
+    from console.schema import audit_grants_sql
+
+    click.echo(audit_grants_sql(role), nl=False)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Serve the console in one process with the configured settings."""
-    _serve(_app(), host, port)
+    app = _app()
+    if str(app.config.get("WATCH_IN_PROCESS") or "").lower() in ("1", "true", "yes", "on"):
+        from console.watching.watcher import start_in_process
+        start_in_process(app)
+    _serve(app, host, port)
 
 
 @main.command()
@@ -140,7 +195,26 @@ def demo(count: int, seed: int, host: str, port: int, no_serve: bool) -> None:
         click.echo(f"  {name:<11} {name if name == password else password}")
     if not no_serve:
         click.echo(f"serving on http://{host}:{port}")
+        from console.watching.watcher import start_in_process
+        start_in_process(app)  # the demo watches its own orders; production: kamidesk watch
         _serve(app, host, port)
+
+
+@main.command()
+@click.option("--interval", default=2.0, show_default=True, type=float,
+              help="Seconds between passes.")
+@click.option("--once", is_flag=True, help="One pass, then exit.")
+def watch(interval: float, once: bool) -> None:
+    """Watch the order store in the foreground: stuck orders, supplier outages (production).
+
+    Emits to agents through a write-only Redis manager when KAMIDESK_MESSAGE_QUEUE is Redis.
+    """
+    from console.config import instance_path, load_settings
+    from console.watching.runner import watch_foreground
+
+    queue = load_settings(instance_path()).get("MESSAGE_QUEUE")
+    app = _app(MESSAGE_QUEUE=None)  # this process serves no sockets: it only publishes
+    watch_foreground(app, queue, interval, once, click.echo)
 
 
 def _serve(app, host: str, port: int) -> None:

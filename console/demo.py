@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from adapters.base import OrderStore, loader_of, shelf_of
-from adapters.demo_data import catalogue, generate_orders, inventory
+from adapters.demo_data import catalogue, generate_orders, inventory, watch_scenario
 from console.extensions import db
 from console.people import find_user, save_user
 
@@ -24,11 +24,12 @@ def prepare_demo(store: OrderStore, count: int, seed: int, users: tuple[tuple[st
     """Fill an empty store; an existing one is reused as it is, so re-runs are instant."""
     loader, stockist = loader_of(store), shelf_of(store)
     existing = loader.count()
-    generated = 0
+    generated = watched = 0
     if existing == 0 and count > 0:
         with tqdm(total=count, unit="orders", disable=not progress, desc="demo store") as bar:
             generated = loader.load(generate_orders(count, seed=seed), upsert=False,
                                     on_batch=bar.update)
+        watched = loader.load(watch_scenario(seed), upsert=False)  # alerts and an incident
         shelf = catalogue(seed)
         stockist.add_products(shelf)
         stockist.add_inventory(inventory(shelf, seed, STOCK_PER_PRODUCT))
@@ -36,4 +37,4 @@ def prepare_demo(store: OrderStore, count: int, seed: int, users: tuple[tuple[st
         if find_user(name) is None:
             save_user(name, name if name in ("agent", "supervisor", "admin") else "agent", password)
     db.session.commit()
-    return DemoReport(orders=existing + generated, generated=generated)
+    return DemoReport(orders=existing + generated + watched, generated=generated)

@@ -91,7 +91,9 @@ class ApiToken(db.Model):
 
 
 class AuditRecord(db.Model):
-    """Append-only: rows are inserted, never updated or deleted by the console."""
+    """Append-only: rows are inserted, never updated or deleted; the database enforces it
+    (``console.schema`` installs triggers, and on PostgreSQL the grants in the README take
+    UPDATE and DELETE away from the application's role)."""
 
     __tablename__ = "audit_records"
     __table_args__ = (
@@ -102,10 +104,16 @@ class AuditRecord(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_name: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(40))
     order_no: Mapped[str | None] = mapped_column(String(64))
     ip: Mapped[str | None] = mapped_column(String(45))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    # added after the first release: console.schema adds them to older tables at start-up
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    object: Mapped[str | None] = mapped_column(String(120))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)

@@ -15,6 +15,7 @@ def save_user(name: str, role: str, password: str) -> tuple[User, bool]:
         raise ValueError(f"unknown role {role!r}")
     user = find_user(name)
     created = user is None
+    before = None if created else {"role": user.role, "active": user.active}
     if created:
         user = User(name=name, role=role)
         db.session.add(user)
@@ -22,7 +23,8 @@ def save_user(name: str, role: str, password: str) -> tuple[User, bool]:
     user.set_password(password)
     db.session.flush()
     audit.record("user_created" if created else "user_updated", actor_name="cli",
-                 target=name, role=role)
+                 target=name, role=role, before=before,
+                 after={"role": user.role, "active": user.active})
     db.session.commit()
     return user, created
 

@@ -5,19 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from adapters.base import CardKey, Order, OrderSummary, masked
-
-
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else masked(phone)
-
-
-def mask_email(email: str | None) -> str | None:
-    if not email or "@" not in email:
-        return email
-    name, _, domain = email.partition("@")
-    return (name[:1] + "***" if len(name) > 1 else "*") + "@" + domain
+from console.pii import mask_email, mask_phone, mask_text
 
 
 def iso(value: datetime | None) -> str | None:
@@ -35,14 +23,16 @@ def card_key_json(key: CardKey, reveal: bool = False) -> dict:
 
 
 def summary_json(summary: OrderSummary) -> dict:
+    """An order as lists show it: contacts, and accounts that are phones or emails, masked."""
     return {
         "order_no": summary.order_no, "status": summary.status,
         "product_name": summary.product_name, "category": summary.category,
         "sku": summary.sku, "quantity": summary.quantity,
         "amount_paid": money(summary.amount_paid), "created_at": iso(summary.created_at),
-        "buyer": {"account": summary.buyer.account, "phone": mask_phone(summary.buyer.phone),
+        "buyer": {"account": mask_text(summary.buyer.account),
+                  "phone": mask_phone(summary.buyer.phone),
                   "email": mask_email(summary.buyer.email)},
-        "recipient_account": summary.recipient_account,
+        "recipient_account": mask_text(summary.recipient_account),
     }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from adapters.base import (
+    CAP_ANALYTICS,
     CAP_CANCEL,
     CAP_CHANGES,
     CAP_DELIVERY_LOG,
@@ -25,6 +26,7 @@ from adapters.base import (
     Order,
     OrderChange,
     OrderNotFound,
+    OrderStats,
     OrderSummary,
     Page,
     Product,
@@ -32,7 +34,7 @@ from adapters.base import (
     SearchQuery,
     StoreUnavailable,
 )
-from adapters.sql import actions, retrieval
+from adapters.sql import actions, analytics, retrieval
 from adapters.sql.engine import store_engine
 from adapters.sql.loader import Loader, batched
 from adapters.sql.rows import (
@@ -74,7 +76,7 @@ class SqlOrderStore:
     """Reads and acts on the reference schema; every read goes through an index."""
 
     capabilities = frozenset({CAP_SEARCH, CAP_DELIVERY_LOG, CAP_PHONE, CAP_CHANGES, CAP_IMPORT,
-                              CAP_EDIT, CAP_REISSUE, CAP_REFUND, CAP_CANCEL})
+                              CAP_EDIT, CAP_REISSUE, CAP_REFUND, CAP_CANCEL, CAP_ANALYTICS})
 
     def __init__(self, url: str, create: bool = True) -> None:
         self.url = url
@@ -200,15 +202,26 @@ class SqlOrderStore:
     def changed_since(self, cursor: str | None) -> tuple[list[OrderChange], str]:
         since = (datetime.fromisoformat(cursor) if cursor
                  else datetime.now(timezone.utc))
-        query = (select(orders.c.order_no, orders.c.status, orders.c.updated_at)
+        query = (select(orders.c.order_no, orders.c.status, orders.c.updated_at,
+                        products.c.category, orders.c.supplier, orders.c.operator,
+                        orders.c.region)
+                 .join(products, products.c.id == orders.c.product_id)
                  .where(orders.c.updated_at > since).order_by(orders.c.updated_at).limit(1000))
 
         def read():
             with self.engine.connect() as conn:
                 rows = conn.execute(query).all()
-            changes = [OrderChange(r.order_no, r.status, r.updated_at) for r in rows]
+            changes = [OrderChange(r.order_no, r.status, r.updated_at, r.category, r.supplier,
+                                   r.operator, r.region) for r in rows]
             return changes, (changes[-1].at if changes else since).isoformat()
         return self.guarded(read)
+
+    # --- analytics ----------------------------------------------------------
+    def order_stats(self, start: datetime, end: datetime, utc_offset_s: int) -> OrderStats:
+        return self.guarded(lambda: analytics.order_stats(self.engine, start, end, utc_offset_s))
+
+    def products_of(self, order_nos: Iterable[str]) -> dict[str, str]:
+        return self.guarded(lambda: analytics.products_of(self.engine, order_nos))
 
     # --- loading ------------------------------------------------------------
     def load(self, items: Iterable[Order], upsert: bool = True,

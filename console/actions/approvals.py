@@ -4,11 +4,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from adapters.base import (
-    Order,
-    OrderStore,
-    StoreError,
-)
+from adapters.base import Order, OrderStore, StoreError
 from console import audit
 from console.actions import rules
 from console.actions.errors import Forbidden, NotFound, Refused
@@ -24,9 +20,7 @@ from console.actions.frame import (
     signal_action,
 )
 from console.actions.idempotency import Outcome, Result
-from console.actions.models import (
-    Action,
-)
+from console.actions.models import Action
 from console.actions.refunds import execute_money
 from console.actions.text import t as _t
 from console.models import User, utcnow

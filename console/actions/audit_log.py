@@ -13,9 +13,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from console.models import AuditRecord
+from console.pii import mask_ip
 from console.presenters import iso
 
-CSV_COLUMNS = ("id", "at", "actor", "kind", "order_no", "ip", "detail")
+# the first seven are the original export; later columns are appended, never inserted
+CSV_COLUMNS = ("id", "at", "actor", "kind", "order_no", "ip", "detail",
+               "role", "object", "request_id", "before", "after")
+JSON_COLUMNS = frozenset({"detail", "before", "after"})
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -96,10 +100,19 @@ def aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def record_json(entry: AuditRecord) -> dict:
+def record_json(entry: AuditRecord, unmasked: bool = False) -> dict:
+    """One record as lists show it: the IP masked unless ``unmasked`` (allowed exports)."""
     return {"id": entry.id, "at": iso(aware(entry.at)), "actor": entry.actor_name,
-            "kind": entry.kind, "order_no": entry.order_no, "ip": entry.ip,
-            "detail": entry.detail or {}}
+            "role": entry.actor_role, "kind": entry.kind, "order_no": entry.order_no,
+            "object": entry.object, "ip": entry.ip if unmasked else mask_ip(entry.ip),
+            "request_id": entry.request_id, "detail": entry.detail or {},
+            "before": entry.before, "after": entry.after}
+
+
+def _json_cell(value: object) -> str:
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _cell(value: object) -> str:
@@ -108,8 +121,10 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def csv_lines(session: Session, f: AuditFilter, batch: int = 1000) -> Iterator[str]:
-    """The whole filtered trail as CSV, streamed a batch at a time, newest first."""
+def csv_lines(session: Session, f: AuditFilter, batch: int = 1000,
+              unmasked: bool = False) -> Iterator[str]:
+    """The whole filtered trail as CSV, streamed a batch at a time, newest first; IPs
+    masked unless ``unmasked``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
@@ -123,10 +138,8 @@ def csv_lines(session: Session, f: AuditFilter, batch: int = 1000) -> Iterator[s
         buffer.seek(0)
         buffer.truncate()
         for entry in rows:
-            item = record_json(entry)
-            writer.writerow([_cell(item["id"]), _cell(item["at"]), _cell(item["actor"]),
-                             _cell(item["kind"]), _cell(item["order_no"]), _cell(item["ip"]),
-                             _cell(json.dumps(item["detail"], ensure_ascii=False,
-                                              sort_keys=True))])
+            item = record_json(entry, unmasked=unmasked)
+            writer.writerow([_cell(_json_cell(item[name]) if name in JSON_COLUMNS
+                                   else item[name]) for name in CSV_COLUMNS])
         yield buffer.getvalue()
         offset += batch

@@ -5,13 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from adapters.base import (
-    CAP_EDIT,
-    NotAllowed,
-    Order,
-    OrderStore,
-    StoreError,
-)
+from adapters.base import CAP_EDIT, NotAllowed, Order, OrderStore, StoreError
 from console import audit, signals
 from console.actions import rules
 from console.actions.errors import InvalidInput, NotFound, Refused, StoreRefused
@@ -31,11 +25,7 @@ from console.actions.frame import (
     signal_order,
 )
 from console.actions.idempotency import Outcome, Result
-from console.actions.models import (
-    EDIT_VIA,
-    Action,
-    EditRequest,
-)
+from console.actions.models import EDIT_VIA, Action, EditRequest
 from console.actions.text import t as _t
 from console.models import User, utcnow
 from console.presenters import order_json
@@ -182,7 +172,9 @@ def approve_edit(store: OrderStore, *, actor: User, request_id: int, idempotency
         session.flush()
         audit.record("edit_applied" if edit.state == "applied" else "edit_approved", actor,
                      order_no=edit.order_no, request_id=edit.id, action_id=action.id,
-                     changes=edit.changes)
+                     changes=edit.changes,
+                     before={name: _field(order, name) for name in edit.changes},
+                     after={name: _field(after, name) for name in edit.changes})
         outcome = Outcome(Result.DONE, {**answer(action, after, message),
                                 "request": edit_request_json(edit)})
         _signal_edit(outcome, edit, actor)
@@ -191,6 +183,12 @@ def approve_edit(store: OrderStore, *, actor: User, request_id: int, idempotency
         return outcome
 
     return perform(session, idem, write)
+
+
+def _field(order: Order, name: str) -> object:
+    """An edited field's value as the audit record keeps it (a string, or None)."""
+    value = order.product.sku if name == "sku" else getattr(order, name, None)
+    return None if value is None else str(value)
 
 
 def _refuse_edit(edit: EditRequest, order: Order, actor: User, reason: str) -> Outcome:

@@ -15,19 +15,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from adapters.base import (
-    Order,
-    OrderStore,
-    StoreError,
-)
+from adapters.base import Order, OrderStore, StoreError
 from console import signals
 from console.actions import idempotency, rules
 from console.actions.errors import Forbidden, InvalidInput, Refused, StoreRefused
 from console.actions.idempotency import Idempotency, Outcome
-from console.actions.models import (
-    Action,
-    EditRequest,
-)
+from console.actions.models import Action, EditRequest
 from console.actions.text import t as _t
 from console.extensions import db
 from console.models import User

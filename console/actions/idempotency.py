@@ -10,36 +10,67 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from console.actions.errors import InvalidInput, Refused
 from console.actions.models import IDEMPOTENCY_RETENTION, IdempotencyRecord
-from console.errors import ApiError
+from console.errors import STORE_ERROR_STATUS
 from console.models import utcnow
 
 MAX_KEY = 128
 
 
+class Result(StrEnum):
+    """How an action ended, in the service's words; views answer each with a status."""
+
+    DONE = "done"
+    CREATED = "created"
+    PENDING = "pending_approval"
+    REFUSED = "refused"  # closed without effect; the body's ``error`` says why
+
+
+# The number each result is stored as (``status_code``; the values older records hold).
+_STORED: dict[Result, int] = {Result.DONE: 200, Result.CREATED: 201, Result.PENDING: 202}
+
+
 @dataclass
 class Outcome:
-    """What an action answers: an HTTP status and a JSON body, maybe a replay."""
+    """What an action answers: its result and a JSON body, maybe a replay."""
 
-    status: int
+    result: Result
     body: dict
     replayed: bool = False
     after_commit: list = field(default_factory=list, repr=False)
 
+    @property
+    def status(self) -> int:
+        """The HTTP status an API answers with; a refusal's comes from its error code."""
+        if self.result is Result.REFUSED:
+            return refusal_status(str(self.body.get("error", {}).get("code", "")))
+        return _STORED[self.result]
+
+
+def refusal_status(code: str) -> int:
+    """A refused action answers like the store error of that code (409 for the others)."""
+    return next((s for cls, s in STORE_ERROR_STATUS.items() if cls.code == code), 409)
+
+
+def _stored_result(status: int | None) -> Result:
+    return next((r for r, n in _STORED.items() if n == status), Result.REFUSED)
+
 
 def check_key(key: object) -> str:
     if not isinstance(key, str) or not key.strip():
-        raise ApiError(400, "idempotency_key_required",
-                       "Send an Idempotency-Key header: one new random key per action.")
+        raise InvalidInput("idempotency_key_required",
+                           "Send an Idempotency-Key header: one new random key per action.")
     key = key.strip()
     if len(key) > MAX_KEY or not key.isprintable():
-        raise ApiError(400, "invalid_idempotency_key",
-                       f"The Idempotency-Key must be 1 to {MAX_KEY} printable characters.")
+        raise InvalidInput("invalid_idempotency_key",
+                           f"The Idempotency-Key must be 1 to {MAX_KEY} printable characters.")
     return key
 
 
@@ -78,9 +109,9 @@ class Idempotency:
         if found is None or found.expires_at <= now or found.response is None:
             return None
         if found.request_hash != self.hash:
-            raise ApiError(409, "idempotency_conflict",
-                           "This Idempotency-Key was already used for a different request.")
-        return Outcome(found.status_code or 200, found.response, replayed=True)
+            raise Refused("idempotency_conflict",
+                          "This Idempotency-Key was already used for a different request.")
+        return Outcome(_stored_result(found.status_code or 200), found.response, replayed=True)
 
     def claim(self) -> bool:
         """Insert the record (the transaction's first write); False if a twin got there first.

@@ -4,10 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.actions.models import (
-    Action,
-    EditRequest,
-)
+from console.actions.models import Action, EditRequest
 
 
 def pending_edit_requests(session: Session, order_no: str | None = None) -> list[EditRequest]:

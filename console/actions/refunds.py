@@ -14,11 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from adapters.base import (
-    CAP_REFUND,
-    Order,
-    OrderStore,
-)
+from adapters.base import CAP_REFUND, Order, OrderStore
 from console import audit
 from console.actions import rules
 from console.actions.frame import (
@@ -38,11 +34,7 @@ from console.actions.frame import (
     store_errors,
 )
 from console.actions.idempotency import Outcome, Result
-from console.actions.models import (
-    Action,
-    from_cents,
-    to_cents,
-)
+from console.actions.models import Action, from_cents, to_cents
 from console.actions.settings import ActionSettings
 from console.actions.text import t as _t
 from console.models import User, utcnow
@@ -127,6 +119,11 @@ def refund(store: OrderStore, *, actor: User, order_no: str, amount: object, rea
     return perform(session, idem, store_errors(write))
 
 
+def _money_state(order: Order) -> dict:
+    """What a refund or cancel changes, for the audit record's before/after."""
+    return {"status": order.status, "refunded_amount": f"{order.refunded_amount:.2f}"}
+
+
 def execute_money(session: Session, store: OrderStore, action: Action, order: Order,
                    actor: User | None, kind: str, approver: User | None = None) -> Outcome:
     """Run a refund or cancel against the store (inside the open transaction)."""
@@ -174,7 +171,8 @@ def execute_money(session: Session, store: OrderStore, action: Action, order: Or
                  actor_name=None if (approver or actor) else CUSTOMER,
                  order_no=order.order_no, action_id=action.id, amount=f"{amount:.2f}",
                  reason=action.reason, manual_reference=action.manual_reference,
-                 requester=action.requester_name, status=after.status)
+                 requester=action.requester_name, status=after.status,
+                 before=_money_state(order), after=_money_state(after))
     outcome = Outcome(Result.DONE, answer(action, after, message))
     signal_order(outcome, order, after, message)
     signal_action(outcome, outcome.body["action"], approver or actor)

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from adapters.base import (
-    CAP_CANCEL,
-    CAP_REISSUE,
-    Order,
-    OrderStore,
-)
+from adapters.base import CAP_CANCEL, CAP_REISSUE, Order, OrderStore
 from console import audit, signals
 from console.actions import rules
 from console.actions.errors import Refused
@@ -31,10 +26,7 @@ from console.actions.frame import (
     store_errors,
 )
 from console.actions.idempotency import Idempotency, Outcome, Result
-from console.actions.models import (
-    Action,
-    to_cents,
-)
+from console.actions.models import Action, to_cents
 from console.actions.refunds import execute_money, left_to_refund, needs_approval
 from console.actions.settings import ActionSettings
 from console.actions.text import t as _t
@@ -69,7 +61,9 @@ def reissue(store: OrderStore, *, actor: User, order_no: str, reason: object,
         voided = [k.serial for k in order.card_keys if k.status == "delivered"]
         action.result = {"voided": voided, "new_serials": [k.serial for k in fresh]}
         audit.record("reissue", actor, order_no=order_no, action_id=action.id, reason=why,
-                     voided=voided, new_serials=action.result["new_serials"])
+                     voided=voided, new_serials=action.result["new_serials"],
+                     before={"delivered": voided},
+                     after={"delivered": action.result["new_serials"]})
         message = _t("New card key issued for order %(order)s; it is shown once, copy it now.",
                      order=order_no)
         body = answer(action, after, message)

@@ -10,17 +10,20 @@ from flask_login import current_user
 
 from console.access import role_required
 from console.actions import audit_log, service
-from console.actions.idempotency import Outcome, check_key
+from console.actions.idempotency import check_key
 from console.actions.models import EDIT_STATES, EditRequest
 from console.api.views import bp
 from console.errors import ApiError, error_response
+from console.exports import audit_export, export_unmasked
 from console.extensions import db
 from console.store import get_store
 
 
 @bp.app_errorhandler(service.ActionError)
 def action_error(exc: service.ActionError):
-    """Like every API error, plus what the client may do instead (``offers``)."""
+    """The service's refusals (from the API, the pages or the widget) as HTTP: the status
+    for their kind, the error shape of every API answer, plus what the client may do
+    instead (``offers``)."""
     response, status = error_response(exc.status, exc.code, exc.message)
     if exc.extra and isinstance(response, Response) and response.is_json:
         body = response.get_json()
@@ -46,7 +49,11 @@ def _actor():
     return current_user._get_current_object()
 
 
-def _reply(outcome: Outcome):
+def _settings() -> service.ActionSettings:
+    return service.ActionSettings.from_config(current_app.config)
+
+
+def _reply(outcome: service.Outcome):
     response = jsonify(outcome.body)
     response.status_code = outcome.status
     if outcome.replayed:
@@ -62,7 +69,7 @@ def refund(order_no: str):
     return _reply(service.refund(
         get_store(), actor=_actor(), order_no=order_no.strip(), amount=body.get("amount"),
         reason=body.get("reason"), manual_reference=body.get("reference"),
-        idempotency_key=key))
+        idempotency_key=key, settings=_settings()))
 
 
 @bp.post("/orders/<order_no>/reissue")
@@ -80,7 +87,8 @@ def cancel(order_no: str):
     """Cancel an order that was not delivered yet; what was paid is refunded."""
     key, body = _key(), _body()
     return _reply(service.cancel(get_store(), actor=_actor(), order_no=order_no.strip(),
-                                 reason=body.get("reason"), idempotency_key=key))
+                                 reason=body.get("reason"), idempotency_key=key,
+                                 settings=_settings()))
 
 
 @bp.post("/edit-requests")
@@ -193,6 +201,9 @@ def audit():
 def audit_csv():
     """The filtered audit trail as a CSV download."""
     f = _audit_filter()
-    lines = stream_with_context(audit_log.csv_lines(db.session, f))
+    unmasked = export_unmasked()
+    audit_export("audit_csv", masked=not unmasked,
+                 filters={k: v for k, v in request.args.items() if v})
+    lines = stream_with_context(audit_log.csv_lines(db.session, f, unmasked=unmasked))
     return Response(lines, mimetype="text/csv", headers={
         "Content-Disposition": "attachment; filename=kamidesk-audit.csv"})

@@ -24,6 +24,7 @@ from console.access import role_required
 from console.api.params import int_param
 from console.api.views import bp
 from console.errors import ApiError
+from console.exports import audit_export, export_unmasked
 from console.presenters import summary_json
 from console.search.ranker import Ranked
 from console.search.service import (
@@ -160,13 +161,30 @@ def _columns() -> list[str]:
             _("Buyer"), _("Recipient account")]
 
 
-def _cells(hit: Ranked, tz: ZoneInfo) -> list:
+def _cells(hit: Ranked, tz: ZoneInfo, unmasked: bool = False) -> list:
+    """One export row; contacts masked as in the lists unless the role may have them."""
     s = hit.summary
-    buyer = summary_json(s)["buyer"]
+    if unmasked:
+        buyer = {"phone": s.buyer.phone, "email": s.buyer.email, "account": s.buyer.account}
+        recipient = s.recipient_account
+    else:
+        shown = summary_json(s)
+        buyer, recipient = shown["buyer"], shown["recipient_account"]
     return [s.order_no, hit.score if hit.matched else None, " ".join(hit.matched), s.status,
             s.product_name, s.category, s.quantity, s.amount_paid,
             s.created_at.astimezone(tz).replace(tzinfo=None),
-            buyer["phone"] or buyer["email"] or buyer["account"] or "", s.recipient_account or ""]
+            buyer["phone"] or buyer["email"] or buyer["account"] or "", recipient or ""]
+
+
+def _audited_export(what: str, found: SearchResult, rows: int) -> bool:
+    """Audit the export (query, filters, rows, masked or not); True when unmasked."""
+    unmasked = export_unmasked()
+    search = found.request
+    audit_export(what, masked=not unmasked, rows=rows, query=search.text,
+                 filters={"status": search.status, "category": search.category,
+                          "from": search.date_from, "to": search.date_to,
+                          "tags": list(search.tags)})
+    return unmasked
 
 
 def _safe(value):
@@ -197,6 +215,7 @@ def export_csv():
     found = _export_search()
     hits = found.page[:export_cap()]
     tz = zone()
+    unmasked = _audited_export("search_csv", found, len(hits))
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
@@ -211,7 +230,7 @@ def export_csv():
         buffer.write("\ufeff")
         writer.writerow(_columns())
         for index, hit in enumerate(hits, 1):
-            cells = _cells(hit, tz)
+            cells = _cells(hit, tz, unmasked)
             cells[8] = cells[8].strftime("%Y-%m-%d %H:%M:%S")
             writer.writerow([_safe("" if c is None else c) for c in cells])
             if index % 500 == 0:
@@ -234,13 +253,14 @@ def export_xlsx():
     found = _export_search()
     hits = found.page[:export_cap()]
     tz = zone()
+    unmasked = _audited_export("search_xlsx", found, len(hits))
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Orders"))
     sheet.freeze_panes = "A2"
     sheet.append(_columns())
     for hit in hits:
         row = []
-        for index, value in enumerate(_cells(hit, tz)):
+        for index, value in enumerate(_cells(hit, tz, unmasked)):
             cell = WriteOnlyCell(sheet, value=_safe(value))
             if index == 7:
                 cell.number_format = "#,##0.00"

@@ -10,6 +10,7 @@ from console.chat.models import Attachment, Conversation, Message
 from console.models import utcnow
 from console.orders.explain import category_label, explain_status, status_label
 from console.orders.timeline import build_timeline
+from console.pii import mask_text
 from console.presenters import iso, mask_email, mask_phone, money
 
 AGENT = "agent"
@@ -57,7 +58,7 @@ def conversation_json(conversation: Conversation, order_nos: list[str] | None = 
         "assignee": {"id": conversation.assignee_id, "name": assignee}
         if assignee is not None else None,
         "customer": {
-            "user_id": conversation.customer_user_id,
+            "user_id": mask_text(conversation.customer_user_id),
             "email": mask_email(conversation.customer_email),
             "phone": mask_phone(conversation.customer_phone),
             "identity_verified": conversation.identity_verified,
@@ -71,7 +72,7 @@ def conversation_json(conversation: Conversation, order_nos: list[str] | None = 
         "first_response_at": iso(conversation.first_response_at),
         "resolved_at": iso(conversation.resolved_at),
         "last_message_at": iso(conversation.last_message_at),
-        "last_preview": conversation.last_preview, "last_seq": conversation.last_seq,
+        "last_preview": mask_text(conversation.last_preview), "last_seq": conversation.last_seq,
         "customer_read_seq": conversation.customer_read_seq,
         "agent_read_seq": conversation.agent_read_seq,
     }

@@ -152,3 +152,10 @@ def connect_signals() -> None:
     signals.edit_request_decided.connect(_guarded(edit_request_decided), weak=False)
     signals.keys_reissued.connect(_guarded(keys_reissued), weak=False)
     connect_signals.done = True
+
+
+def send_notice(conversation: Conversation, body: str, client_id: str,
+                order_no: str | None = None) -> None:
+    """A notice from the shop in one chat (incidents use it); the same ``client_id``
+    twice stores one message."""
+    _notify(conversation, body, client_id, order_no)

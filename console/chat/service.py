@@ -1,5 +1,12 @@
 """Live chat's rules as plain functions taking the console DB session (and the order store).
 
+This module holds the conversation's life, the part that stamps times: messages (stored,
+resumed, read) and assignment (take, hand over, resolve, reopen, auto-assign, the inbox
+lists).  The other features have their own modules, named here too so callers (views,
+socket handlers) find the whole service in one place: ``conversations`` (access, starting
+one, ``ChatError``, ``AgentRef``), ``presence`` (agents online and their limits),
+``order_links`` (verified orders, after-sales chats) and ``canned`` (canned replies).
+
 Every message is committed before anyone is told about it: callers acknowledge and emit
 only what these functions return.  ``seq`` comes from ``Conversation.last_seq``, bumped by
 one ``UPDATE ... RETURNING`` inside the same transaction as the insert, so two writers on
@@ -8,13 +15,10 @@ a failed insert gives its number back on rollback: seqs have no gaps and no twin
 """
 from __future__ import annotations
 
-import hmac
-import secrets
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Iterator
 
 from flask_babel import gettext as _
@@ -23,117 +27,60 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, selectinload
 
-from adapters.base import Contact, Order, OrderNotFound, OrderStore, OrderSummary
 from console.chat import history
-from console.chat.identity import CustomerIdentity
+from console.chat.canned import (
+    delete_canned,
+    list_canned,
+    render_canned,
+    save_canned,
+)
+from console.chat.conversations import (
+    MAX_BODY_CHARS,
+    AgentRef,
+    ChatError,
+    can_view,
+    check_customer_key,
+    get_conversation,
+    mark_assigned,
+    no_such_conversation,
+    require_view,
+    require_write,
+    start_conversation,
+)
 from console.chat.models import (
     AgentPresence,
     Attachment,
-    CannedReply,
     Conversation,
-    ConversationOrder,
     Message,
 )
-from console.errors import ApiError
-from console.models import ROLE_RANK, User, utcnow
-from console.orders.explain import explain_status, normalise_lang, status_label
+from console.chat.order_links import (
+    MAX_VERIFY_FAILURES,
+    attach_for_after_sales,
+    conversation_order,
+    conversations_for_order,
+    customer_contact,
+    likely_orders,
+    link_order,
+    load_order,
+    open_for_order,
+    require_verified,
+    verified_conversation_ids,
+    verified_order_nos,
+    verify_order,
+)
+from console.chat.presence import (
+    DEFAULT_AGENT_LIMIT,
+    ONLINE_GRACE,
+    agent_connected,
+    agent_disconnected,
+    agents_overview,
+    is_online,
+    set_presence,
+)
+from console.models import User, utcnow
 
-MAX_BODY_CHARS = 4000
 MAX_CLIENT_ID_CHARS = 80
 RESUME_PAGE = 500
-ONLINE_GRACE = timedelta(minutes=5)   # presence without a heartbeat this long counts as gone
-MAX_VERIFY_FAILURES = 10
-DEFAULT_AGENT_LIMIT = 5
-
-
-class ChatError(ApiError):
-    """A refusal with a stable code; sockets put it in the ack, HTTP in the error body."""
-
-    def __init__(self, status: int, code: str, message: str, **extra: object) -> None:
-        super().__init__(status, code, message)
-        self.extra = extra
-
-    def as_ack(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message, **self.extra}}
-
-
-@dataclass(frozen=True)
-class AgentRef:
-    """The agent acting, without holding an ORM row across a socket's lifetime."""
-
-    id: int
-    name: str
-    role: str
-
-    @classmethod
-    def of(cls, user: User) -> "AgentRef":
-        return cls(user.id, user.name, user.role)
-
-    def has_role(self, role: str) -> bool:
-        return ROLE_RANK.get(self.role, -1) >= ROLE_RANK[role]
-
-
-# --- conversations ------------------------------------------------------------------------
-
-def get_conversation(session: Session, conversation_id: int) -> Conversation:
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise no_such_conversation()
-    return conversation
-
-
-def no_such_conversation() -> ChatError:
-    return ChatError(404, "conversation_not_found", _("There is no such conversation."))
-
-
-def start_conversation(session: Session, identity: CustomerIdentity | None,
-                       lang: str) -> Conversation:
-    """The customer's conversation: the latest one of a signed identity, else a new one."""
-    conversation = _latest_for_identity(session, identity) if identity else None
-    if conversation is None:
-        conversation = Conversation(customer_key=secrets.token_urlsafe(24),
-                                    lang=normalise_lang(lang), status="open")
-        if identity:
-            conversation.customer_user_id = identity.user_id
-            conversation.customer_email = identity.email
-            conversation.customer_phone = identity.phone
-            conversation.identity_verified = True
-        session.add(conversation)
-        session.commit()
-    return conversation
-
-
-def _latest_for_identity(session: Session, identity: CustomerIdentity) -> Conversation | None:
-    clauses = []
-    if identity.user_id:
-        clauses.append(Conversation.customer_user_id == identity.user_id)
-    if identity.email:
-        clauses.append(Conversation.customer_email == identity.email)
-    if identity.phone:
-        clauses.append(Conversation.customer_phone == identity.phone)
-    if not clauses:
-        return None
-    return session.execute(
-        select(Conversation).where(Conversation.identity_verified.is_(True), or_(*clauses))
-        .order_by(Conversation.id.desc()).limit(1)).scalar_one_or_none()
-
-
-def check_customer_key(conversation: Conversation | None, key: str) -> bool:
-    return conversation is not None and hmac.compare_digest(conversation.customer_key, key)
-
-
-def can_view(agent: AgentRef, conversation: Conversation) -> bool:
-    """Agents see the unassigned queue and their own chats; supervisors see everything."""
-    return (conversation.assignee_id in (None, agent.id)) or agent.has_role("supervisor")
-
-
-def require_view(agent: AgentRef, conversation: Conversation) -> None:
-    if not can_view(agent, conversation):
-        raise ChatError(403, "forbidden", _("This conversation is assigned to another agent."))
-
-
-def require_write(agent: AgentRef, conversation: Conversation) -> None:
-    require_view(agent, conversation)
 
 
 # --- messages -----------------------------------------------------------------------------
@@ -309,16 +256,8 @@ def _apply_effects(conversation: Conversation, message: Message, agent: AgentRef
             conversation.first_responder_id = agent.id
         conversation.waiting_since = None
         if conversation.assignee_id is None:
-            steps.append(_assign(conversation, agent.id, now))
+            steps.append(mark_assigned(conversation, agent.id, now))
     return steps
-
-
-def _assign(conversation: Conversation, agent_id: int, now: datetime) -> dict:
-    conversation.assignee_id = agent_id
-    conversation.assigned_at = conversation.assigned_at or now
-    if conversation.status != "resolved":
-        conversation.status = "assigned"
-    return history.event(conversation.id, "assigned", agent_id, now)
 
 
 def messages_after(session: Session, conversation_id: int, after_seq: object, *,
@@ -398,7 +337,7 @@ def resolve(session: Session, conversation_id: int, agent: AgentRef) -> Conversa
         conversation.waiting_since = None
         steps = []
         if conversation.assignee_id is None:
-            steps.append(_assign(conversation, agent.id, now))
+            steps.append(mark_assigned(conversation, agent.id, now))
             conversation.status = "resolved"
         steps.append(history.event(conversation.id, "resolved", agent.id, now))
         history.write(session, steps)
@@ -464,84 +403,6 @@ def oldest_waiting(session: Session) -> int | None:
         .order_by(Conversation.waiting_since).limit(1)).scalar_one_or_none()
 
 
-# --- presence -----------------------------------------------------------------------------
-
-def _presence(session: Session, user_id: int) -> AgentPresence:
-    presence = session.get(AgentPresence, user_id)
-    if presence is None:
-        presence = AgentPresence(user_id=user_id, status="online", connections=0,
-                                 max_active=DEFAULT_AGENT_LIMIT)
-        session.add(presence)
-        try:
-            session.flush()
-        except IntegrityError:
-            session.rollback()
-            presence = session.get(AgentPresence, user_id)
-    return presence
-
-
-def agent_connected(session: Session, user_id: int) -> AgentPresence:
-    _presence(session, user_id)
-    session.execute(update(AgentPresence).where(AgentPresence.user_id == user_id)
-                    .values(connections=AgentPresence.connections + 1, last_seen_at=utcnow())
-                    .execution_options(synchronize_session=False))
-    session.commit()
-    return session.get(AgentPresence, user_id, populate_existing=True)
-
-
-def agent_disconnected(session: Session, user_id: int) -> AgentPresence | None:
-    session.execute(update(AgentPresence).where(AgentPresence.user_id == user_id,
-                                                AgentPresence.connections > 0)
-                    .values(connections=AgentPresence.connections - 1)
-                    .execution_options(synchronize_session=False))
-    session.commit()
-    return session.get(AgentPresence, user_id, populate_existing=True)
-
-
-def set_presence(session: Session, user_id: int, status: str | None = None,
-                 max_active: int | None = None) -> AgentPresence:
-    """Online/away from the agent, the limit from a supervisor; also a heartbeat."""
-    presence = _presence(session, user_id)
-    if status is not None:
-        if status not in ("online", "away"):
-            raise ChatError(400, "invalid_status", _("Presence is either online or away."))
-        presence.status = status
-    if max_active is not None:
-        if not 0 <= max_active <= 100:
-            raise ChatError(400, "invalid_limit", _("The limit must be between 0 and 100."))
-        presence.max_active = max_active
-    presence.last_seen_at = utcnow()
-    session.commit()
-    return presence
-
-
-def is_online(presence: AgentPresence | None, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    return bool(presence and presence.status == "online" and presence.connections > 0
-                and presence.last_seen_at and presence.last_seen_at >= now - ONLINE_GRACE)
-
-
-def agents_overview(session: Session) -> list[dict]:
-    """Every active agent with presence and how many chats they hold, for 'assign to'."""
-    counts = dict(session.execute(
-        select(Conversation.assignee_id, func.count()).where(Conversation.status == "assigned")
-        .group_by(Conversation.assignee_id)).all())
-    rows = session.execute(
-        select(User, AgentPresence).outerjoin(AgentPresence, AgentPresence.user_id == User.id)
-        .where(User.active.is_(True)).order_by(User.name)).all()
-    now = utcnow()
-    out = []
-    for user, presence in rows:
-        state = ("online" if is_online(presence, now) else
-                 "away" if presence and presence.connections > 0 else "offline")
-        out.append({"id": user.id, "name": user.name, "role": user.role, "presence": state,
-                    "active": counts.get(user.id, 0),
-                    "limit": presence.max_active if presence else DEFAULT_AGENT_LIMIT})
-    return out
-
-
-# --- the queue ----------------------------------------------------------------------------
-
 VIEWS = ("open", "queue", "mine", "resolved")
 
 
@@ -573,206 +434,54 @@ def list_conversations(session: Session, agent: AgentRef, view: str = "open",
     return list(rows), total
 
 
-# --- orders in the chat -------------------------------------------------------------------
-
-def verify_order(session: Session, store: OrderStore, conversation: Conversation,
-                 order_no: object, phone_tail: object = None,
-                 search_password: object = None) -> Order:
-    """Link an order the customer proves is theirs (phone tail or the shop's search password).
-
-    Wrong answers and unknown numbers look the same, so the widget cannot be used to find
-    out which order numbers exist; too many wrong answers lock the conversation out.
-    """
-    order_no = str(order_no or "").strip()
-    if not order_no or not (phone_tail or search_password):
-        raise ChatError(400, "invalid_request",
-                        _("Give the order number and the last digits of the phone, or the "
-                          "order's search password."))
-    if conversation.verify_failures >= MAX_VERIFY_FAILURES:
-        raise ChatError(429, "too_many_attempts",
-                        _("Too many wrong answers; ask an agent to look the order up."))
-    order = load_order(store, order_no)
-    via = "phone_tail" if phone_tail else "search_password"
-    if order is None or not _proves(order, phone_tail, search_password):
-        conversation.verify_failures += 1
-        session.commit()
-        raise ChatError(403, "order_not_verified",
-                        _("That order number and answer do not match any order."))
-    link_order(session, conversation, order.order_no, via)
-    session.commit()
-    return order
-
-
-def load_order(store: OrderStore, order_no: str) -> Order | None:
-    try:
-        return store.get(order_no)
-    except OrderNotFound:
-        return None
-
-
-def _proves(order: Order, phone_tail: object, search_password: object) -> bool:
-    if phone_tail:
-        tail = "".join(ch for ch in str(phone_tail) if ch.isdigit())
-        phone = "".join(ch for ch in (order.buyer.phone or "") if ch.isdigit())
-        if len(tail) < 4 or len(phone) < len(tail):
-            return False
-        return hmac.compare_digest(phone[-len(tail):], tail)
-    if search_password and order.search_password:
-        return hmac.compare_digest(str(search_password).strip().encode(),
-                                   order.search_password.encode())
-    return False
-
-
-def link_order(session: Session, conversation: Conversation, order_no: str,
-               via: str) -> ConversationOrder:
-    existing = session.execute(select(ConversationOrder).where(
-        ConversationOrder.conversation_id == conversation.id,
-        ConversationOrder.order_no == order_no)).scalar_one_or_none()
-    if existing is not None:
-        return existing
-    link = ConversationOrder(conversation_id=conversation.id, order_no=order_no, via=via,
-                             verified=True)
-    session.add(link)
-    session.flush()
-    return link
-
-
-def verified_order_nos(session: Session, conversation_id: int) -> list[str]:
-    return list(session.execute(
-        select(ConversationOrder.order_no).where(
-            ConversationOrder.conversation_id == conversation_id)
-        .order_by(ConversationOrder.id)).scalars())
-
-
-def verified_conversation_ids(session: Session, order_no: str) -> list[int]:
-    """Conversations whose customer proved the order is theirs (not merely attached)."""
-    return list(session.execute(
-        select(ConversationOrder.conversation_id).where(
-            ConversationOrder.order_no == order_no,
-            ConversationOrder.via.in_(("phone_tail", "search_password")))).scalars())
-
-
-def require_verified(session: Session, conversation: Conversation, order_no: str) -> None:
-    if order_no not in verified_order_nos(session, conversation.id):
-        raise ChatError(403, "order_not_verified", _("Verify this order in the chat first."))
-
-
-def conversations_for_order(session: Session, order_no: str) -> list[Conversation]:
-    """Every conversation the order is linked to, for proactive status messages."""
-    linked = select(ConversationOrder.conversation_id).where(
-        ConversationOrder.order_no == order_no)
-    return list(session.execute(
-        select(Conversation).where(or_(Conversation.id.in_(linked),
-                                       Conversation.attached_order_no == order_no))
-        .order_by(Conversation.id)).scalars())
-
-
-def open_for_order(session: Session, store: OrderStore, order_no: str,
-                   agent: AgentRef) -> tuple[Conversation, bool]:
-    """The order's after-sales conversation: the latest unresolved one, or a new one with
-    the buyer's contacts from the store, assigned to the agent who asked."""
-    order_no = order_no.strip()
-    for conversation in reversed(conversations_for_order(session, order_no)):
-        if conversation.status != "resolved" and can_view(agent, conversation):
-            return conversation, False
-    order = store.get(order_no)
-    now = utcnow()
-    conversation = Conversation(
-        customer_key=secrets.token_urlsafe(24), status="assigned", lang="zh_CN",
-        customer_user_id=order.buyer.account, customer_email=(order.buyer.email or None),
-        customer_phone=order.buyer.phone, identity_verified=True,
-        attached_order_no=order.order_no, assignee_id=agent.id, assigned_at=now,
-        opened_at=now)
-    session.add(conversation)
-    session.flush()
-    history.write(session, [history.event(conversation.id, "assigned", agent.id, now)])
-    link_order(session, conversation, order.order_no, "agent")
-    session.commit()
-    return conversation, True
-
-
-def attach_for_after_sales(session: Session, conversation: Conversation, order_no: str) -> None:
-    require_verified(session, conversation, order_no)
-    conversation.attached_order_no = order_no
-    session.commit()
-
-
-def customer_contact(session: Session, store: OrderStore,
-                     conversation: Conversation) -> Contact | None:
-    """How to find the customer's other orders: the signed identity, else the buyer of the
-    first verified order."""
-    if conversation.customer_user_id or conversation.customer_email or conversation.customer_phone:
-        return Contact(account=conversation.customer_user_id, email=conversation.customer_email,
-                       phone=conversation.customer_phone)
-    for order_no in verified_order_nos(session, conversation.id):
-        order = load_order(store, order_no)
-        if order is not None:
-            return Contact(account=order.buyer.account, email=order.buyer.email,
-                           phone=order.buyer.phone)
-    return None
-
-
-def likely_orders(session: Session, store: OrderStore, conversation: Conversation,
-                  limit: int = 20) -> list[OrderSummary]:
-    contact = customer_contact(session, store, conversation)
-    return store.orders_for_customer(contact, limit=limit) if contact else []
-
-
-# --- canned replies -----------------------------------------------------------------------
-
-def list_canned(session: Session) -> list[CannedReply]:
-    return list(session.execute(select(CannedReply).order_by(CannedReply.shortcut)).scalars())
-
-
-def save_canned(session: Session, shortcut: object, body: object, title: object = "",
-                reply_id: int | None = None) -> CannedReply:
-    shortcut = str(shortcut or "").strip().lstrip("/").lower()
-    body = str(body or "").strip()
-    if not shortcut or not shortcut.replace("-", "").replace("_", "").isalnum() or len(shortcut) > 40:
-        raise ChatError(400, "invalid_shortcut",
-                        _("A shortcut is one word of letters, digits, - or _ (at most 40)."))
-    if not body or len(body) > MAX_BODY_CHARS:
-        raise ChatError(400, "invalid_body", _("The reply text is empty or too long."))
-    reply = session.get(CannedReply, reply_id) if reply_id else CannedReply()
-    if reply is None:
-        raise ChatError(404, "not_found", _("There is no such canned reply."))
-    reply.shortcut, reply.body, reply.title = shortcut, body, str(title or "")[:120]
-    session.add(reply)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ChatError(409, "duplicate_shortcut", _("/%(shortcut)s is already used.",
-                                                     shortcut=shortcut)) from None
-    return reply
-
-
-def delete_canned(session: Session, reply_id: int) -> None:
-    reply = session.get(CannedReply, reply_id)
-    if reply is None:
-        raise ChatError(404, "not_found", _("There is no such canned reply."))
-    session.delete(reply)
-    session.commit()
-
-
-def render_canned(body: str, order: Order | None, lang: str) -> str:
-    """Fill {order_no} and {status_explanation}; other braces are left alone on purpose
-    (no str.format, so a reply cannot reach into Python objects)."""
-    order_no = order.order_no if order else ""
-    explanation = ""
-    if order is not None:
-        explained = explain_status(order.status, order.product.category, lang)
-        explanation = f"{status_label(order.status, lang)}: {explained.text}"
-    return body.replace("{order_no}", order_no).replace("{status_explanation}", explanation)
-
-
-def conversation_order(session: Session, store: OrderStore,
-                       conversation: Conversation) -> Order | None:
-    """The order a reply is about: the attached one, else the latest verified one."""
-    candidates = ([conversation.attached_order_no] if conversation.attached_order_no else []) + \
-        list(reversed(verified_order_nos(session, conversation.id)))
-    for order_no in candidates:
-        order = load_order(store, order_no)
-        if order is not None:
-            return order
-    return None
+__all__ = [
+    "AgentRef",
+    "ChatError",
+    "DEFAULT_AGENT_LIMIT",
+    "MAX_BODY_CHARS",
+    "MAX_CLIENT_ID_CHARS",
+    "MAX_VERIFY_FAILURES",
+    "ONLINE_GRACE",
+    "RESUME_PAGE",
+    "agent_connected",
+    "agent_disconnected",
+    "agents_overview",
+    "assign_to",
+    "attach_for_after_sales",
+    "auto_assign",
+    "can_view",
+    "check_customer_key",
+    "clean_body",
+    "clean_client_id",
+    "conversation_order",
+    "conversations_for_order",
+    "customer_contact",
+    "delete_canned",
+    "get_conversation",
+    "is_online",
+    "likely_orders",
+    "link_order",
+    "list_canned",
+    "list_conversations",
+    "load_order",
+    "mark_assigned",
+    "mark_read",
+    "messages_after",
+    "no_such_conversation",
+    "oldest_waiting",
+    "open_for_order",
+    "post_message",
+    "render_canned",
+    "reopen",
+    "require_verified",
+    "require_view",
+    "require_write",
+    "resolve",
+    "save_canned",
+    "set_presence",
+    "start_conversation",
+    "take",
+    "verified_conversation_ids",
+    "verified_order_nos",
+    "verify_order",
+]

@@ -171,7 +171,9 @@ def cancel(order_no: str):
         raise ApiError(400, "idempotency_key_required", _("Send an Idempotency-Key."))
     result = actions.customer_cancel(get_store(), order_no=order_no,
                                      reason=str(data.get("reason") or "")[:500],
-                                     idempotency_key=f"widget:{conversation.id}:{key}")
+                                     idempotency_key=f"widget:{conversation.id}:{key}",
+                                     settings=actions.ActionSettings.from_config(
+                                         current_app.config))
     refreshed = get_store().get(order_no)
     return jsonify(result=result, order=order_for_customer(refreshed, conversation.lang))
 

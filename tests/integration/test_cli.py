@@ -130,4 +130,5 @@ def test_demo_prepares_store_and_logins_and_reuses_them(tmp_path):
         assert name in first.stdout
     second = kamidesk(tmp_path, "demo", "--orders", "500", "--no-serve")
     assert "(0 generated now)" in second.stdout
-    assert store_of(tmp_path).count() == 500
+    from adapters.demo_data import watch_scenario
+    assert store_of(tmp_path).count() == 500 + len(list(watch_scenario()))
