@@ -118,6 +118,7 @@ BLUEPRINTS = (
     "console.chat.widget:bp",
     "console.actions.views:bp",
     "console.supervisor.views:bp",
+    "console.webhooks.views:bp",
     "console.watching.views:bp",
 )
 

@@ -1,4 +1,5 @@
-"""The ``kamidesk`` command: demo, import-orders, create-user, create-token, serve."""
+"""The ``kamidesk`` command: demo, import-orders, create-user, create-token, store-indexes,
+serve."""
 from __future__ import annotations
 
 import secrets
@@ -110,6 +111,25 @@ def revoke_token(token_id: int) -> None:
         if not revoke(token_id):
             raise click.ClickException(f"no active token with id {token_id}")
     click.echo(f"revoked token {token_id}")
+
+
+@main.command("store-indexes")
+@click.option("--store", "kind", default=None,
+              help="Store kind (default: KAMIDESK_STORE, else the configured one).")
+def store_indexes(kind: str | None) -> None:
+    """Print the DDL the operator should run on the order store for Kamidesk's lookups.
+
+    For dujiaoka: indexes on trade_no, buy_ip, updated_at and a FULLTEXT index on info,
+    plus the adapter's kamidesk_actions table.  Nothing is executed: read it, then run it.
+    """
+    from console.config import instance_path, load_settings
+    from console.store import operator_ddl
+
+    kind = kind or str(load_settings(instance_path())["STORE"])
+    try:
+        click.echo(operator_ddl(kind))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @main.command()

@@ -14,6 +14,8 @@ SETTINGS: dict[str, tuple[object, object]] = {
     "DATABASE_URL": (None, str),
     "STORE": ("sql", str),
     "STORE_URL": (None, str),
+    "STORE_TOKEN": (None, str),
+    "WEBHOOK_SECRET": (None, str),
     "MESSAGE_QUEUE": (None, str),
     "SECRET_KEY": (None, str),
     "WIDGET_SECRET": (None, str),

@@ -2,6 +2,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
+from adapters.base import StoreUnavailable
 from console.api.search import hit_json, request_from_args, run_search, zone
 from console.errors import ApiError
 from console.pages.search import page_context
@@ -30,11 +31,13 @@ def index():
     args = request.args.to_dict(flat=False)
     args.pop("page", None)
     args["limit"], args["offset"] = [str(size)], [str((number - 1) * size)]
-    error, found = None, None
+    error, found, status = None, None, 200
     try:
         found = run_search(request_from_args(MultiDict(args), size))
     except ApiError as exc:
-        error = exc.message
+        error, status = exc.message, 400
+    except StoreUnavailable as exc:  # the banner says so; the rest of the console works
+        error, status = exc.message, 503
     hits = [hit_json(h, zone()) for h in found.page] if found else []
     return render_template("index.html", **page_context(found, hits, number, size, error)), \
-        400 if error else 200
+        status

@@ -26,6 +26,8 @@ from console.watching.outage import Outage, OutageRule
 from console.watching.presenters import alert_json, incident_json
 from console.watching.rules import StuckRules
 from console.watching.state import Watched, WatchState
+from console.webhooks.inbox import BATCH as PUSH_BATCH
+from console.webhooks.inbox import pushed_since
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class Watcher:
         self.state = WatchState(rules, outage_rule)
         self.emit = emit or (lambda event, data: None)
         self.cursor: str | None = None
+        self.push_cursor: str | None = None  # webhook deliveries (console.webhooks.inbox)
 
     @property
     def rule(self) -> OutageRule:
@@ -94,6 +97,17 @@ class Watcher:
                 break
         return changes
 
+    def read_pushed(self, session: Session) -> list[OrderChange]:
+        """Changes shops pushed to ``/api/webhooks/orders`` since the last tick: the same
+        path as ``changed_since`` (a watcher that starts now takes pushes from now on)."""
+        changes: list[OrderChange] = []
+        for _ in range(PAGES_PER_TICK):
+            page, self.push_cursor = pushed_since(session, self.push_cursor)
+            changes.extend(page)
+            if len(page) < PUSH_BATCH:
+                break
+        return changes
+
     def _with_details(self, change: OrderChange) -> OrderChange:
         """Stores that do not say the category or supplier in their changes: ask ``get``
         once per order (later changes reuse what the state remembers)."""
@@ -111,7 +125,7 @@ class Watcher:
         if self.cursor is None:
             self.start(session, now)
         report = TickReport()
-        changes = self.read_changes()
+        changes = self.read_changes() + self.read_pushed(session)
         now = now or utcnow()
         report.changes = len(changes)
         for change in changes:

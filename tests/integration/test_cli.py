@@ -132,3 +132,19 @@ def test_demo_prepares_store_and_logins_and_reuses_them(tmp_path):
     assert "(0 generated now)" in second.stdout
     from adapters.demo_data import watch_scenario
     assert store_of(tmp_path).count() == 500 + len(list(watch_scenario()))
+
+
+def test_store_indexes_prints_the_dujiaoka_ddl_for_the_configured_store(tmp_path):
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "kamidesk.cfg").write_text("STORE = dujiaoka\n", encoding="utf-8")
+    done = kamidesk(tmp_path, "store-indexes")
+    assert done.returncode == 0, done.stderr
+    statements = [line for line in done.stdout.splitlines() if not line.startswith("--")]
+    assert "ALTER TABLE orders ADD INDEX kd_orders_trade_no (trade_no);" in statements
+    assert "ALTER TABLE orders ADD INDEX kd_orders_buy_ip (buy_ip);" in statements
+    assert "ALTER TABLE orders ADD FULLTEXT INDEX kd_orders_info (info);" in statements
+    assert any(line.startswith("CREATE TABLE IF NOT EXISTS kamidesk_actions") for line in statements)
+    reference = kamidesk(tmp_path, "store-indexes", "--store", "sql")
+    assert reference.returncode == 0 and "nothing to add" in reference.stdout
+    unknown = kamidesk(tmp_path, "store-indexes", "--store", "nosuch")
+    assert unknown.returncode == 2 and "unknown order store" in unknown.stderr

@@ -73,6 +73,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/widget/sessions"): PUBLIC,
     ("POST", "/api/widget/uploads"): CUSTOMER,
     ("POST", "/api/widget/verify-order"): CUSTOMER,
+    # the shop's HMAC signature is its credential (tests/integration/test_webhooks.py)
+    ("POST", "/api/webhooks/orders"): PUBLIC,
     ("GET", "/alerts"): AGENT,
     ("GET", "/api/alerts/stuck-orders"): AGENT,
     ("GET", "/api/incidents"): SUPERVISOR,
