@@ -48,6 +48,7 @@ demo: $(VENV)/.installed translations vendor
 
 test: $(VENV)/.installed-test translations vendor
 	@if [ "$$(id -u)" = 0 ] || [ "$$CI" = true ]; then bash scripts/services.sh; fi
+	$(BIN)/python scripts/dependency_audit.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test translations
@@ -62,5 +63,5 @@ clean:
 
 # Refresh the translation catalogue after changing user-facing strings.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o console/translations/messages.pot . >/dev/null
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _t -o console/translations/messages.pot . >/dev/null
 	$(BIN)/pybabel update -i console/translations/messages.pot -d console/translations

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, request, session
 from flask_login import current_user
+from sqlalchemy.engine import make_url
 
 from console.config import instance_path, load_settings
 from console.extensions import babel, csrf, db, limiter, login_manager, socketio
@@ -24,7 +25,7 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     configure_logging(settings.get("LOG_LEVEL"), app.logger)
     app.config.update(settings)
     app.config.update(
-        SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
+        SQLALCHEMY_DATABASE_URI=_without_timeout(settings["DATABASE_URL"]),
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
         WTF_CSRF_CHECK_DEFAULT=False, WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
@@ -40,10 +41,27 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     return app
 
 
+# how long a request waits for the console DB before answering 503 (a ``timeout`` query
+# parameter on a SQLite URL overrides the lock wait)
+CONSOLE_DB_WAIT_S = 30
+CONSOLE_DB_CONNECT_TIMEOUT_S = 5
+
+
 def _engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        wait = float(make_url(url).query.get("timeout", CONSOLE_DB_WAIT_S))
+        return {"connect_args": {"timeout": wait, "check_same_thread": False}}
+    if url.startswith("postgresql"):
+        return {"pool_pre_ping": True, "pool_timeout": CONSOLE_DB_CONNECT_TIMEOUT_S * 2,
+                "connect_args": {"connect_timeout": CONSOLE_DB_CONNECT_TIMEOUT_S}}
     return {"pool_pre_ping": True}
+
+
+def _without_timeout(url: str) -> str:
+    if not url.startswith("sqlite"):
+        return url
+    return make_url(url).difference_update_query(["timeout"]).render_as_string(
+        hide_password=False)
 
 
 def select_locale() -> str:
@@ -97,12 +115,13 @@ def _sqlite_pragmas(app: Flask) -> None:
         return
     from sqlalchemy import event
 
+    wait = _engine_options(app.config["DATABASE_URL"])["connect_args"]["timeout"]
     with app.app_context():
         @event.listens_for(db.engine, "connect")
         def pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
             cursor.close()
 
 

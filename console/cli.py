@@ -69,14 +69,21 @@ def create_user(name: str, role: str, password_stdin: bool) -> None:
 @click.argument("name")
 @click.option("--label", default="", help="What the token is for.")
 def create_token(name: str, label: str) -> None:
-    """Print a new bearer token for user NAME, alone on the last line."""
-    from console.people import issue_token
+    """Print a new bearer token for user NAME, alone on the last line.
+
+    NAME must be an existing user (made with create-user); the token acts as that user,
+    with that user's role."""
+    from console.people import issue_token, user_names
 
     app = _app()
     with app.app_context():
         token = issue_token(name, label)
+        known = user_names()
     if token is None:
-        raise click.ClickException(f"no user named {name!r}; create it with create-user")
+        raise click.ClickException(
+            f"no user named {name!r}: NAME must be an existing user, and the token acts as "
+            f"that user. Existing users: {', '.join(known) or 'none'}. Create one first: "
+            f"kamidesk create-user {name} --role agent")
     click.echo(f"token for {name} (shown once; store it safely):")
     click.echo(token)
 

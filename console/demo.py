@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from adapters.base import OrderStore, loader_of, shelf_of
 from adapters.demo_data import catalogue, generate_orders, inventory, watch_scenario
+from console.demo_seed import seed_demo_desk
 from console.extensions import db
 from console.people import find_user, save_user
 
@@ -37,4 +38,5 @@ def prepare_demo(store: OrderStore, count: int, seed: int, users: tuple[tuple[st
         if find_user(name) is None:
             save_user(name, name if name in ("agent", "supervisor", "admin") else "agent", password)
     db.session.commit()
+    seed_demo_desk(store, db.session)  # canned replies, a pending refund, a waiting chat
     return DemoReport(orders=existing + generated + watched, generated=generated)

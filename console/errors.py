@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from adapters.base import (
@@ -56,6 +57,27 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_").replace("'", "")
         return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def console_db_unavailable(exc: Exception):
+        """The console DB is locked past its wait, or down: nothing of this request was
+        committed (its transaction is rolled back here), and the client is told to retry."""
+        from console.extensions import db
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone; nothing to undo then
+            pass
+        app.logger.warning("console database unavailable: %s", str(exc).splitlines()[0][:200])
+        message = ("The console database is busy or unreachable; nothing was changed. "
+                   "Try again in a moment.")
+        try:
+            return error_response(503, "console_db_unavailable", message)
+        except Exception:  # noqa: BLE001 - the page itself needs the DB (who is signed in)
+            if wants_json():
+                return jsonify(error={"code": "console_db_unavailable", "message": message}), 503
+            page = f"<!doctype html><title>503</title><h1>503</h1><p>{message}</p>"
+            return page, 503, {"Content-Type": "text/html; charset=utf-8"}
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

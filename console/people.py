@@ -10,6 +10,12 @@ def find_user(name: str) -> User | None:
     return db.session.execute(db.select(User).where(User.name == name)).scalar_one_or_none()
 
 
+def user_names(limit: int = 20) -> list[str]:
+    """Some existing user names, to tell someone who mistyped one what there is."""
+    return list(db.session.execute(db.select(User.name).order_by(User.name).limit(limit))
+                .scalars())
+
+
 def save_user(name: str, role: str, password: str) -> tuple[User, bool]:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")

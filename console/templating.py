@@ -23,6 +23,13 @@ def current_language() -> str:
 def init_templating(app: Flask) -> None:
     app.add_template_filter(local_time, "localtime")
     app.add_template_filter(lambda v: "" if v is None else f"{v:,.2f}", "money")
+    from console.code_labels import TEMPLATE_FILTERS
+    from console.orders.event_text import channel_label
+    from console.orders.tags import tag_label
+    app.add_template_filter(lambda name: channel_label(name, current_language()), "channel")
+    app.add_template_filter(lambda tag: tag_label(tag, current_language()), "tag_label")
+    for name, label in TEMPLATE_FILTERS.items():
+        app.add_template_filter(label, name)
 
     @app.context_processor
     def globals_for_templates() -> dict:

@@ -17,4 +17,7 @@ mkdir -p static/vendor
 cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/
 cp node_modules/socket.io-client/dist/socket.io.min.js.map static/vendor/ 2>/dev/null || true
 cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/
-echo "vendor: socket.io-client $(node -p "require('socket.io-client/package.json').version"), chart.js $(node -p "require('chart.js/package.json').version")"
+# Versions come from the installed package.json files: require("chart.js/package.json")
+# fails on packages whose "exports" do not list it (chart.js 4).
+version() { node -p "JSON.parse(require('fs').readFileSync('node_modules/$1/package.json', 'utf8')).version"; }
+echo "vendor: socket.io-client $(version socket.io-client), chart.js $(version chart.js)"

@@ -72,6 +72,8 @@ def _config(folder: Path, database_url: str | None) -> dict:
 class ChatServer:
     """One console process serving HTTP and Socket.IO."""
 
+    health_timeout = 1.0  # seconds a start-up health probe may take
+
     def __init__(self, folder: Path, message_queue: str | None = None, mode: str = "serve",
                  database_url: str | None = None, port: int | None = None,
                  store_url: str | None = None) -> None:
@@ -127,7 +129,8 @@ class ChatServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"chat server exited early:\n{self.tail()}")
             with contextlib.suppress(requests.RequestException):
-                if requests.get(self.url + "/healthz", timeout=1).status_code in (200, 503):
+                if requests.get(self.url + "/healthz",
+                                timeout=self.health_timeout).status_code in (200, 503):
                     return self
             time.sleep(0.1)
         self.stop()

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Mapping
 
 from adapters.base import CAP_CANCEL, CAP_EDIT, CAP_REFUND, CAP_REISSUE, Order
+from console.actions.text import status_word
 from console.actions.text import t as _t
 
 UNPAID = frozenset({"pending_payment", "expired"})
@@ -107,7 +108,7 @@ def delivered(order: Order) -> bool:
 def refusal_to_edit(order: Order) -> Refusal | None:
     if order.status in CLOSED:
         return Refusal("not_allowed", _t("Order %(order)s is %(status)s; it cannot be edited.",
-                                         order=order.order_no, status=order.status))
+                                         order=order.order_no, status=status_word(order.status)))
     if delivered(order):
         return Refusal("not_allowed", _t("Order %(order)s was already delivered, so editing it "
                                          "could deliver twice; reissue or refund instead.",
@@ -134,7 +135,7 @@ def refusal_to_reissue(order: Order) -> Refusal | None:
                                       order=order.order_no))
     if order.status not in REISSUABLE:
         return Refusal("not_allowed", _t("Order %(order)s is %(status)s; nothing can be "
-                                         "reissued.", order=order.order_no, status=order.status))
+                                         "reissued.", order=order.order_no, status=status_word(order.status)))
     if not order.card_keys and order.product.category in DIRECT_CATEGORIES:
         return Refusal("not_allowed", _t("%(product)s is topped up directly and has no card key "
                                          "to reissue; resend through the supplier or refund.",
@@ -154,7 +155,7 @@ def refusal_to_cancel(order: Order) -> Refusal | None:
 
 def _closed(order: Order) -> Refusal:
     return Refusal("not_allowed", _t("Order %(order)s is already %(status)s.",
-                                     order=order.order_no, status=order.status))
+                                     order=order.order_no, status=status_word(order.status)))
 
 
 def cancel_window_open(order: Order, now: datetime, minutes: int) -> bool:
@@ -169,6 +170,33 @@ def refundable(order: Order, console_refunded: Decimal = Decimal("0.00")) -> Dec
     if order.status in UNPAID:
         return Decimal("0.00")
     return max(order.amount_paid - order.refunded_amount - console_refunded, Decimal("0.00"))
+
+
+def unavailable_reasons(order: Order, capabilities: frozenset[str],
+                        left: Decimal) -> dict[str, str]:
+    """Why each action the panel greys out is unavailable, in the agent's words: the same
+    refusal the service would give, or what the order store cannot do.  ``left`` is what
+    may still be refunded (the service's figure, which counts refunds recorded by hand)."""
+    refusals = {
+        "edit": refusal_to_edit(order),
+        "reissue": refusal_to_reissue(order),
+        "refund": refusal_to_refund(order, Decimal("0.01"), left),
+        "cancel": refusal_to_cancel(order),
+    }
+    missing = {
+        "reissue": (CAP_REISSUE, _t("This order store cannot reissue card keys.")),
+        "cancel": (CAP_CANCEL, _t("This order store cannot cancel orders.")),
+    }
+    reasons: dict[str, str] = {}
+    for kind, refusal in refusals.items():
+        if refusal is not None:
+            reasons[kind] = refusal.message
+        elif kind in missing and missing[kind][0] not in capabilities:
+            reasons[kind] = missing[kind][1]
+    if "refund" not in reasons and left <= 0:
+        reasons["refund"] = _t("Nothing is left to refund on order %(order)s.",
+                               order=order.order_no)
+    return reasons
 
 
 def available_actions(order: Order, capabilities: frozenset[str]) -> dict[str, bool]:

@@ -36,9 +36,11 @@ def actions_panel(order: Order) -> dict:
     store = get_store()
     session = db.session
     user = current_user
+    left = service.refund_left(session, order)
     return {
         "available": rules.available_actions(order, store.capabilities),
-        "refund_left": service.refund_left(session, order),
+        "reasons": rules.unavailable_reasons(order, store.capabilities, left),
+        "refund_left": left,
         "edit_requests": service.pending_edit_requests(session, order.order_no),
         "pending": service.pending_actions(session, order.order_no),
         "recent": service.order_actions(session, order.order_no, limit=10),

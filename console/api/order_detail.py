@@ -15,8 +15,16 @@ from console.extensions import db, limiter
 from console.orders.detail import note_json
 from console.orders.notes import InvalidNote, add_note, notes_for
 from console.orders.reveal import RevealError, reveal_contact, reveal_key
-from console.orders.tags import InvalidTag, add_tag, remove_tag, suggested_tags, tags_for
+from console.orders.tags import (
+    InvalidTag,
+    add_tag,
+    remove_tag,
+    suggested_tags,
+    tag_labels,
+    tags_for,
+)
 from console.store import get_store
+from console.templating import current_language
 
 REVEAL_LIMIT = "120 per minute"
 
@@ -98,8 +106,9 @@ def create_note(order_no: str):
 
 
 def tags_answer(order_no: str, tags: list[str]):
-    return jsonify(order_no=order_no, agent_tags=tags,
-                   suggestions=suggested_tags(tags, db.session))
+    suggestions = suggested_tags(tags, db.session)
+    return jsonify(order_no=order_no, agent_tags=tags, suggestions=suggestions,
+                   labels=tag_labels([*tags, *suggestions], current_language()))
 
 
 @bp.get("/orders/<order_no>/tags")

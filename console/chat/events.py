@@ -69,7 +69,9 @@ def announce_message(message: Message, conversation: Conversation,
 def announce_conversation(conversation: Conversation, reason: str,
                           previous_assignee: int | None = None,
                           message: Message | None = None, notify_customer: bool = False) -> None:
-    payload = {"reason": reason, "conversation": conversation_json(conversation)}
+    sender = message.sender_kind if message is not None else None
+    payload = {"reason": reason,
+               "conversation": conversation_json(conversation, last_sender=sender)}
     if message is not None:
         payload["message"] = {"seq": message.seq, "sender": message.sender_kind,
                               "sender_name": message.sender_name,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from adapters.base import Order
 from console.chat.agent_names import agent_name
 from console.chat.models import Attachment, Conversation, Message
@@ -49,9 +52,26 @@ def wait_seconds(conversation: Conversation, now: datetime | None = None) -> int
     return max(0, int(((now or utcnow()) - conversation.waiting_since).total_seconds()))
 
 
+PREVIEW_SENDERS = ("customer", "agent")
+
+
+def preview_sender(conversation: Conversation) -> str | None:
+    """Who wrote ``last_preview`` ("customer" or "agent"), so the queue row can say so
+    instead of leaving the line next to the assignee's name, as if the agent wrote it."""
+    session = object_session(conversation)
+    if session is None or not conversation.last_preview:
+        return None
+    return session.execute(
+        select(Message.sender_kind)
+        .where(Message.conversation_id == conversation.id,
+               Message.sender_kind.in_(PREVIEW_SENDERS))
+        .order_by(Message.seq.desc()).limit(1)).scalar_one_or_none()
+
+
 def conversation_json(conversation: Conversation, order_nos: list[str] | None = None,
-                      now: datetime | None = None) -> dict:
-    """A queue row / conversation header for agents."""
+                      now: datetime | None = None, last_sender: str | None = None) -> dict:
+    """A queue row / conversation header for agents; ``last_sender`` saves the look-up
+    when the caller has just written the message the preview shows."""
     assignee = agent_name(conversation.assignee_id)
     return {
         "id": conversation.id, "status": conversation.status,
@@ -72,7 +92,10 @@ def conversation_json(conversation: Conversation, order_nos: list[str] | None = 
         "first_response_at": iso(conversation.first_response_at),
         "resolved_at": iso(conversation.resolved_at),
         "last_message_at": iso(conversation.last_message_at),
-        "last_preview": mask_text(conversation.last_preview), "last_seq": conversation.last_seq,
+        "last_preview": mask_text(conversation.last_preview),
+        "last_preview_sender": last_sender if last_sender in PREVIEW_SENDERS
+        else preview_sender(conversation),
+        "last_seq": conversation.last_seq,
         "customer_read_seq": conversation.customer_read_seq,
         "agent_read_seq": conversation.agent_read_seq,
     }

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy.orm import Session
 
 from adapters.base import NotAllowed, Order, OrderEvent, OrderStore, RelatedCounts
+from console.orders.event_text import detail_text
 from console.orders.explain import Explanation, category_label, explain_status, status_label
 from console.orders.models import AgentNote
 from console.orders.notes import notes_for
@@ -103,7 +104,8 @@ def step_views(timeline: Timeline, lang: str) -> tuple[StepView, ...]:
         StepView(kind=s.kind, label=s.label(lang), at=s.at, since_previous=s.since_previous,
                  since_previous_text=(format_duration(s.since_previous, lang)
                                       if s.since_previous is not None else ""),
-                 state=s.state, detail=s.detail, current=(i == timeline.current_index))
+                 state=s.state, detail=detail_text(s.kind, s.detail, lang),
+                 current=(i == timeline.current_index))
         for i, s in enumerate(timeline.steps))
 
 

@@ -20,6 +20,11 @@ from console.models import User
 from console.orders.models import TAG_MAX, AgentTag
 
 SUGGESTED_TAGS: tuple[str, ...] = ("repeat buyer", "suspicious", "agent purchase")
+# The agreed tags (and the shop's common ones) in Chinese.  A tag is stored and searched
+# in one spelling whatever the agent's language; only what the page shows is translated.
+TAG_LABELS_ZH: dict[str, str] = {
+    "repeat buyer": "回头客", "suspicious": "可疑", "agent purchase": "代理商采购", "vip": "VIP",
+}
 RECENT_WINDOW = 300  # tags looked at when suggesting what colleagues use lately
 
 
@@ -113,3 +118,17 @@ def suggested_tags(current: list[str], session: Session | None = None,
         if tag not in have and tag not in out:
             out.append(tag)
     return out[:limit]
+
+
+def tag_label(tag: str, lang: str) -> str:
+    """How a tag reads in ``lang``: the agreed tags in Chinese for zh_CN, others as written."""
+    from console.orders.explain import EN, normalise_lang
+
+    if normalise_lang(lang) == EN:
+        return tag
+    return TAG_LABELS_ZH.get(" ".join(tag.split()).casefold(), tag)
+
+
+def tag_labels(tags: list[str] | tuple[str, ...], lang: str) -> dict[str, str]:
+    """``{tag: label}`` for the page's script, which redraws chips after each change."""
+    return {tag: tag_label(tag, lang) for tag in tags}

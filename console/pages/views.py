@@ -41,3 +41,11 @@ def index():
     hits = [hit_json(h, zone()) for h in found.page] if found else []
     return render_template("index.html", **page_context(found, hits, number, size, error)), \
         status
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on every page whatever the page links; answer with the
+    console's icon (SVG) instead of a 404 in every log line."""
+    return current_app.send_static_file("favicon.svg"), 200, {
+        "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"}

@@ -97,15 +97,35 @@
         wait.textContent = waitText(c.waiting_since);
         row1.appendChild(wait);
       }
+      // The preview says who wrote it; the assignee sits on its own line, so a customer's
+      // words never read as if the assigned agent had written them.
       const row2 = document.createElement("span");
       row2.className = "preview";
+      if (c.last_preview && c.last_preview_sender) {
+        const from = document.createElement("span");
+        from.className = "from from-" + c.last_preview_sender;
+        from.textContent = c.last_preview_sender === "customer" ? T.from_customer : T.from_agent;
+        row2.appendChild(from);
+        row2.appendChild(document.createTextNode(" "));
+      }
+      row2.appendChild(document.createTextNode(c.last_preview || ""));
+      const row3 = document.createElement("span");
+      row3.className = "row3";
       const tag = document.createElement("span");
       tag.className = "tag" + (c.assignee ? "" : " unassigned");
-      tag.textContent = c.status === "resolved" ? T.resolved : c.assignee ? c.assignee.name : T.unassigned;
-      row2.appendChild(tag);
-      row2.appendChild(document.createTextNode(" " + (c.attached_order_no ? "[" + c.attached_order_no + "] " : "") + (c.last_preview || "")));
+      tag.textContent = c.status === "resolved" ? T.resolved :
+        c.assignee ? fill(T.assigned_to, { name: c.assignee.id === me.id ? T.you : c.assignee.name }) :
+        T.unassigned;
+      row3.appendChild(tag);
+      if (c.attached_order_no) {
+        const order = document.createElement("span");
+        order.className = "order mono";
+        order.textContent = c.attached_order_no;
+        row3.appendChild(order);
+      }
       button.appendChild(row1);
       button.appendChild(row2);
+      button.appendChild(row3);
       button.addEventListener("click", () => openConversation(c.id));
       li.appendChild(button);
       list.appendChild(li);

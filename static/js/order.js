@@ -117,6 +117,9 @@
   const suggest = document.getElementById("tag-suggest");
   const datalist = document.getElementById("tag-suggestions");
 
+  // Tags are stored in one spelling; ``labels`` says how each reads in the agent's language.
+  const tagLabel = (data, tag) => (data.labels && data.labels[tag]) || tag;
+
   function renderTags(data) {
     tagList.replaceChildren();
     if (!data.agent_tags.length) {
@@ -129,11 +132,11 @@
       const item = document.createElement("li");
       item.className = "chip";
       item.dataset.tag = tag;
-      item.append(`${tag} `);
+      item.append(`${tagLabel(data, tag)} `);
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "untag";
-      remove.setAttribute("aria-label", i18n.remove.replace("%s", tag));
+      remove.setAttribute("aria-label", i18n.remove.replace("%s", tagLabel(data, tag)));
       remove.textContent = "×";
       item.appendChild(remove);
       tagList.appendChild(item);
@@ -145,7 +148,7 @@
       chip.type = "button";
       chip.className = "chip suggest-tag";
       chip.dataset.tag = tag;
-      chip.textContent = `+ ${tag}`;
+      chip.textContent = `+ ${tagLabel(data, tag)}`;
       suggest.appendChild(chip);
       const option = document.createElement("option");
       option.value = tag;

@@ -48,7 +48,7 @@ def test_edit_request_then_approve_applies_it(page, live_server):
         page.click("#ad-confirm")
     pending = page.locator("#ap-edit-requests li")
     assert pending.count() == 1
-    assert "recipient_account: right-qq-2" in pending.inner_text()
+    assert "Recipient account: right-qq-2" in pending.inner_text()
     assert "Edit request recorded" in page.inner_text("#ap-flash")
 
     pending.locator("button[data-kind=approve-edit]").click()

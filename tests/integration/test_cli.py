@@ -119,6 +119,20 @@ def test_create_token_for_unknown_user_fails(tmp_path):
     result = kamidesk(tmp_path, "create-token", "nobody")
     assert result.returncode != 0
     assert "no user named" in result.stderr
+    assert "must be an existing user" in result.stderr
+    assert "kamidesk create-user nobody --role agent" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_create_token_names_the_users_that_exist(tmp_path):
+    kamidesk(tmp_path, "create-user", "lin", "--role", "agent", "--password-stdin",
+             stdin="long-enough\n")
+    result = kamidesk(tmp_path, "create-token", "lni")
+    assert result.returncode != 0
+    assert "Existing users: lin." in result.stderr
+    assert result.stdout == ""
+    help_text = kamidesk(tmp_path, "create-token", "--help").stdout
+    assert "NAME must be an existing user" in help_text
 
 
 @pytest.mark.slow

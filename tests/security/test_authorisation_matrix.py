@@ -88,6 +88,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/audit"): SUPERVISOR,
     ("GET", "/chat"): PUBLIC,
     ("GET", "/edit-requests"): AGENT,
+    ("GET", "/favicon.ico"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/inbox"): AGENT,
     ("POST", "/language/<code>"): PUBLIC,
