@@ -89,6 +89,15 @@ def write_rows(conn: Connection, table: Table, columns: Sequence[str], rows: lis
                 copy.write_row(row)
 
 
+def long_work(conn: Connection) -> Connection:
+    """Lift the store's statement timeout for this transaction: loading and indexing a
+    million orders has statements (an index over every event) that take longer than any
+    search may, and a bounded wait there would fail the import half-way."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+    return conn
+
+
 def drop_secondary_indexes(conn: Connection) -> None:
     """Before a bulk load: the non-unique indexes go (unique ones find duplicates and ids)."""
     for table in BULK_TABLES:
@@ -119,6 +128,7 @@ class Loader:
              on_batch: Callable[[int], None] | None = None) -> int:
         """Load in batches; into an empty store without secondary indexes until the end."""
         with self.engine.begin() as conn:
+            long_work(conn)
             self.bulk = conn.execute(select(orders.c.id).limit(1)).first() is None
             if self.bulk:
                 drop_secondary_indexes(conn)
@@ -126,14 +136,14 @@ class Loader:
         try:
             for chunk in batched(items, BATCH):
                 with self.engine.begin() as conn:
-                    self._load_batch(conn, chunk, upsert)
+                    self._load_batch(long_work(conn), chunk, upsert)
                 loaded += len(chunk)
                 if on_batch:
                     on_batch(len(chunk))
         finally:
             if self.bulk:
                 with self.engine.begin() as conn:
-                    build_secondary_indexes(conn)
+                    build_secondary_indexes(long_work(conn))
                     if conn.dialect.name == "postgresql":
                         # fresh statistics, or the planner guesses for the first searches;
                         # SQLite plans well without any (and a small store's would mislead it)

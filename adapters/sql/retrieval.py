@@ -57,6 +57,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.base import Candidate, SearchQuery
+from adapters.sql.loader import long_work
 from adapters.sql.rows import summary_from_row, summary_select, to_cents
 from adapters.sql.schema import buyers, card_keys, order_tags, orders, payments, products
 
@@ -136,6 +137,7 @@ def _is_sqlite(engine_or_conn) -> bool:
 def ensure_search_index(engine: Engine) -> None:
     """Create the search tables; rebuild them when they were made by an older version."""
     with engine.begin() as conn:
+        long_work(conn)  # emptying the old index of a big store takes a while
         if _is_sqlite(conn):
             for name in ("order_text", "order_key_text"):
                 conn.exec_driver_sql(
@@ -188,12 +190,14 @@ def refresh_search_index(engine: Engine, order_ids: list[int] | None = None) -> 
     changed = sorted({i for i in order_ids or () if i <= done})
     if changed:
         with engine.begin() as conn:
+            long_work(conn)
             for part in _chunks(changed, 1000):
                 _index(conn, orders.c.id.in_(part), part, replace=True)
     while done < top:
         upto = min(done + INDEX_BATCH, top)
         with engine.begin() as conn:
-            _index(conn, and_(orders.c.id > done, orders.c.id <= upto), None, replace=False)
+            _index(long_work(conn), and_(orders.c.id > done, orders.c.id <= upto), None,
+                   replace=False)
             _set_state(conn, "indexed_through", upto)
         done = upto
 

@@ -112,3 +112,19 @@ def test_import_file_shows_progress_and_reports_bad_lines(store, orders, tmp_pat
     assert again.loaded == 298 and store.count() == 298
     assert store.get(orders[0].order_no).amount_paid == orders[0].amount_paid
     assert store.get(orders[0].order_no).amount_paid >= Decimal("0")
+
+
+def test_long_load_statements_are_not_cut_by_the_store_statement_timeout(store, orders):
+    """The store's engine bounds every statement (a search must never hang); loading and
+    indexing must not be bounded, or a big import would fail half-way."""
+    from adapters.sql.loader import long_work
+
+    with store.engine.begin() as conn:
+        long_work(conn)
+        if conn.dialect.name == "postgresql":
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "0"
+            conn.exec_driver_sql("SELECT pg_sleep(0.01)")
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":  # other transactions keep the bound
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() != "0"
+    assert store.load(orders[:100]) == 100
