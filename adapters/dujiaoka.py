@@ -79,6 +79,7 @@ CHANNEL_CAP = 500          # orders one fragment may contribute
 FILTER_WINDOW = 100_000    # newest orders a filter-only search walks without a date window
 CHANGES_WINDOW = 20_000    # newest orders changed_since walks without an updated_at index
 CHANGES_LIMIT = 1000
+BISECT_SLACK = 2000        # ids a date bisection may leave between its bounds
 TOTAL_CAP = 100_000        # ``recent`` counts at most this many orders
 INDEX_TTL = 300.0          # seconds before the index list is read again
 DEFAULT_ZONE = "Asia/Shanghai"  # dujiaoka's default APP_TIMEZONE
@@ -413,9 +414,9 @@ class DujiaokaStore:
             return max(first, last - FILTER_WINDOW + 1), last
         low, high = first, last
         if query.created_from is not None:
-            low = _first_id_from(conn, first, last, self.clock.write(query.created_from))
+            low = _id_bracket(conn, first, last, self.clock.write(query.created_from))[0]
         if query.created_to is not None:
-            high = _first_id_from(conn, first, last, self.clock.write(query.created_to)) - 1
+            high = _id_bracket(conn, first, last, self.clock.write(query.created_to))[1]
         if low > last or high < low:
             return None, None
         return low, high
@@ -570,13 +571,15 @@ def _filter_hits(query: SearchQuery, row, clock: Clock) -> set[str]:
     return hits
 
 
-def _first_id_from(conn: Connection, first: int, last: int, local: datetime) -> int:
-    """The smallest id whose order was created at or after ``local`` (last + 1 if none).
+def _id_bracket(conn: Connection, first: int, last: int, local: datetime) -> tuple[int, int]:
+    """Ids ``(low, high)`` around the first order created at or after ``local``.
 
-    Bisects the id space with primary-key lookups: ids grow with creation time.
+    Bisects the id space with primary-key lookups (ids grow with creation time) until the
+    bracket is at most ``BISECT_SLACK`` ids wide: the window only bounds the range walked,
+    the exact ``created_at`` test is in the query itself.
     """
     low, high = first, last + 1
-    while low < high:
+    while high - low > BISECT_SLACK:
         middle = (low + high) // 2
         row = conn.execute(select(orders.c.id, orders.c.created_at).where(orders.c.id >= middle)
                            .order_by(orders.c.id).limit(1)).first()
@@ -584,7 +587,7 @@ def _first_id_from(conn: Connection, first: int, last: int, local: datetime) -> 
             high = middle
         else:
             low = middle + 1
-    return low
+    return low, high
 
 
 def _parse_cursor(cursor: str | None) -> tuple[datetime, int]:

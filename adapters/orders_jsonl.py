@@ -60,10 +60,21 @@ from adapters.base import (
 
 __all__ = [
     "parse_order", "parse_line", "dump_order", "dump_line", "read_jsonl", "write_jsonl",
-    "MAX_QUANTITY",
+    "MAX_QUANTITY", "MAX_LINE_BYTES", "TEXT_LIMITS",
 ]
 
 MAX_QUANTITY = 2**31 - 1  # fits every SQL INTEGER column the stores use
+MAX_LINE_BYTES = 256 * 1024  # a real order is a few KB; a 10 MB "order" is an attack
+MAX_ITEMS = 200  # card keys, events or tags of one order
+MAX_TEXT = 2000  # free text not listed below (remark, event detail)
+# The reference schema's column sizes: longer text would be cut or refused by the database.
+TEXT_LIMITS = {
+    "order_no": 64, "product.sku": 64, "product.name": 200, "buyer.account": 120,
+    "buyer.phone": 32, "buyer.email": 254, "recipient_account": 120, "buyer_ip": 45,
+    "region": 40, "operator": 40, "supplier": 80, "search_password": 120,
+    "payment.channel": 24, "payment.transaction_id": 80, "payment.payer": 120,
+    "payment.proof_url": 2000, "serial": 120, "secret": 255, "kind": 32, "tags": 40,
+}
 ZERO = Decimal("0.00")
 _MONEY_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _CURRENCY = re.compile(r"[A-Za-z]{3,5}")
@@ -97,8 +108,17 @@ def _obj(value: object, name: str) -> Mapping[str, Any]:
     return value
 
 
+def _limit(name: str) -> int:
+    """``card_keys[3].secret`` -> the limit of ``secret``; ``tags[0]`` -> of ``tags``."""
+    if name in TEXT_LIMITS:
+        return TEXT_LIMITS[name]
+    last = name.rsplit(".", 1)[-1].split("[", 1)[0]
+    return TEXT_LIMITS.get(last, MAX_TEXT)
+
+
 def _text(value: object, name: str, required: bool = False) -> str | None:
-    """A string field; empty or null reads as absent."""
+    """A string field; empty or null reads as absent.  NUL characters and text longer than
+    the field's column (``TEXT_LIMITS``) are refused."""
     if value is None or value == "":
         if required:
             raise InvalidOrder(f"{name} is missing" if value is None else f"{name} is empty")
@@ -107,6 +127,11 @@ def _text(value: object, name: str, required: bool = False) -> str | None:
         raise InvalidOrder(f"{name} must be a string, got {_type_name(value)} {_show(value)}")
     if required and not value.strip():
         raise InvalidOrder(f"{name} is empty")
+    if "\x00" in value:
+        raise InvalidOrder(f"{name} contains a NUL character")
+    if len(value) > _limit(name):
+        raise InvalidOrder(f"{name} is too long: {len(value)} characters, at most "
+                           f"{_limit(name)}")
     return value
 
 
@@ -189,6 +214,8 @@ def _list(value: object, name: str) -> list[Any]:
         return []
     if not isinstance(value, list):
         raise InvalidOrder(f"{name} must be a list, got {_type_name(value)}")
+    if len(value) > MAX_ITEMS:
+        raise InvalidOrder(f"{name} has too many items: {len(value)}, at most {MAX_ITEMS}")
     return value
 
 
@@ -325,6 +352,8 @@ def _refuse_constant(name: str) -> Any:
 
 def parse_line(line: str | bytes) -> Order:
     """Decode one JSONL line (UTF-8 bytes or text) into an ``Order``."""
+    if len(line) > MAX_LINE_BYTES:
+        raise InvalidOrder(f"line is too long: more than {MAX_LINE_BYTES:,} bytes")
     if isinstance(line, (bytes, bytearray)):
         try:
             line = bytes(line).decode("utf-8")
@@ -411,11 +440,20 @@ def dump_line(order: Order) -> str:
 # --- files -----------------------------------------------------------------
 
 def _lines(source: str | os.PathLike[str] | IO[Any]) -> Iterator[bytes | str]:
-    if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as handle:
-            yield from handle
-    else:
+    """Lines of a path, or of an open file; from a path a line is never held whole past
+    ``MAX_LINE_BYTES`` (its start stands for it, and ``parse_line`` refuses it)."""
+    if not isinstance(source, (str, os.PathLike)):
         yield from source
+        return
+    with open(source, "rb") as handle:
+        while True:
+            line = handle.readline(MAX_LINE_BYTES + 1)
+            if not line:
+                return
+            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+            yield line
 
 
 def read_jsonl(source: str | os.PathLike[str] | IO[Any]

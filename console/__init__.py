@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy.engine import make_url
 
 from console.config import instance_path, load_settings
-from console.extensions import babel, csrf, db, limiter, login_manager, socketio
+from console.extensions import babel, csrf, db, login_manager, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "zh_CN")
@@ -28,7 +28,6 @@ def create_app(config: dict | None = None, store=None) -> Flask:
         SQLALCHEMY_DATABASE_URI=_without_timeout(settings["DATABASE_URL"]),
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
         WTF_CSRF_CHECK_DEFAULT=False, WTF_CSRF_TIME_LIMIT=None,
-        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "console" / "translations"),
         RATELIMIT_ENABLED=settings.get("RATELIMIT_ENABLED", True),
         JSON_SORT_KEYS=False,
@@ -38,7 +37,19 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     with app.app_context():
         from console.schema import prepare_schema
         prepare_schema()
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies (1 for the README's nginx), take the
+    client's address, scheme and host from their ``X-Forwarded-*`` headers, so rate limits,
+    audit rows and Secure cookies see the real client.  Outermost, so Socket.IO's origin
+    check sees the same."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 # how long a request waits for the console DB before answering 503 (a ``timeout`` query
@@ -76,19 +87,26 @@ def select_locale() -> str:
 
 def _init_extensions(app: Flask, store) -> None:
     from console.access import init_access
+    from console.auth.sessions import init_sessions
     from console.errors import register_error_handlers
+    from console.headers import init_headers
+    from console.ratelimits import init_rate_limits
     from console.store import init_store
 
     db.init_app(app)
     login_manager.init_app(app)
+    init_sessions(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    limiter.init_app(app)
+    init_rate_limits(app)
+    init_headers(app)
     from console.chat.heartbeat import spread_pings
     from console.chat.queue import client_manager_options
+    from console.chat.socket_guard import socket_options
     socketio.init_app(app, message_queue=app.config.get("MESSAGE_QUEUE"),
                       async_mode=app.config.get("ASYNC_MODE") or _async_mode(),
                       ping_interval=app.config["PING_INTERVAL"],
+                      **socket_options(app.config),
                       **client_manager_options(app.config.get("MESSAGE_QUEUE")))
     spread_pings()
     init_store(app, store)

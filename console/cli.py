@@ -65,6 +65,30 @@ def create_user(name: str, role: str, password_stdin: bool) -> None:
         click.echo(f"{'created' if created else 'updated'} {user.role} {user.name}")
 
 
+@main.command("disable-user")
+@click.argument("name")
+def disable_user(name: str) -> None:
+    """Disable user NAME: no more sign-ins; every session and open socket ends now."""
+    _switch_user(name, "disable")
+
+
+@main.command("enable-user")
+@click.argument("name")
+def enable_user(name: str) -> None:
+    """Let user NAME sign in again (with their password)."""
+    _switch_user(name, "enable")
+
+
+def _switch_user(name: str, change: str) -> None:
+    from console import people
+
+    app = _app()
+    with app.app_context():
+        if getattr(people, f"{change}_user")(name) is None:
+            raise click.ClickException(f"no user {name!r}")
+    click.echo(f"{change}d {name}")
+
+
 @main.command("create-token")
 @click.argument("name")
 @click.option("--label", default="", help="What the token is for.")
@@ -212,7 +236,7 @@ def demo(count: int, seed: int, host: str, port: int, no_serve: bool) -> None:
     """Make a demo instance (console DB, reference store, users), then serve it."""
     from console.demo import prepare_demo
 
-    app = _app()
+    app = _app(**_plain_http_cookies())
     with app.app_context():
         from console.store import get_store
         made = prepare_demo(get_store(), count=count, seed=seed, users=DEMO_USERS)
@@ -225,6 +249,18 @@ def demo(count: int, seed: int, host: str, port: int, no_serve: bool) -> None:
         from console.watching.watcher import start_in_process
         start_in_process(app)  # the demo watches its own orders; production: kamidesk watch
         _serve(app, host, port)
+
+
+def _plain_http_cookies() -> dict:
+    """The demo serves plain http://127.0.0.1:5000, where a browser drops Secure cookies;
+    ``KAMIDESK_SECURE_COOKIES`` (or the instance file) still decides when set."""
+    import os
+
+    from console.config import instance_path
+    cfg = instance_path() / "kamidesk.cfg"
+    configured = bool(os.environ.get("KAMIDESK_SECURE_COOKIES")) or (
+        cfg.exists() and "SECURE_COOKIES" in cfg.read_text(encoding="utf-8"))
+    return {} if configured else {"SECURE_COOKIES": False}
 
 
 @main.command()

@@ -9,6 +9,20 @@ from console.runtime import DEFAULT_GC_THRESHOLDS
 
 ENV_PREFIX = "KAMIDESK_"
 
+
+def parse_bool(raw: str) -> bool:
+    return str(raw).strip().lower() in ("1", "true", "yes", "on")
+
+
+def parse_names(raw: str) -> tuple[str, ...]:
+    """``"agent, supervisor"`` -> ``("agent", "supervisor")``."""
+    return tuple(part.strip() for part in str(raw).replace(",", " ").split() if part.strip())
+
+
+def parse_origins(raw: str) -> tuple[str, ...]:
+    """Origins as the browser sends them: scheme://host[:port], no path, no trailing slash."""
+    return tuple(name.rstrip("/") for name in parse_names(raw))
+
 # plain name -> (default, parser).  Each is read from KAMIDESK_<NAME>.
 SETTINGS: dict[str, tuple[object, object]] = {
     "DATABASE_URL": (None, str),
@@ -28,6 +42,23 @@ SETTINGS: dict[str, tuple[object, object]] = {
     "REFUND_DAILY_LIMIT": (Decimal("1000.00"), Decimal),
     "GC_THRESHOLDS": (DEFAULT_GC_THRESHOLDS, str),
     "PING_INTERVAL": (25, int),
+    # security (README "Security"): cookies, sessions, headers, proxies, limits, reveals
+    "SECURE_COOKIES": (True, parse_bool),
+    "IDLE_MINUTES": (30, int),
+    "REMEMBER_DAYS": (7, int),
+    "REAUTH_MINUTES": (10, int),
+    "WIDGET_ORIGINS": ((), parse_origins),
+    "TRUSTED_PROXIES": (0, int),
+    "RATELIMIT_STORAGE": (None, str),
+    "LOGIN_ACCOUNT_LIMIT": ("5 per 15 minutes", str),
+    "WIDGET_SESSION_LIMIT": ("30 per minute", str),
+    "VERIFY_LIMIT": ("5 per 15 minutes", str),
+    "VERIFY_ORDER_LIMIT": ("10 per day", str),
+    "VERIFY_GLOBAL_LIMIT": ("1000 per hour", str),
+    "CHAT_MESSAGE_LIMIT": ("30 per minute", str),
+    "SEARCH_RATE_LIMIT": ("300 per minute", str),
+    "REVEAL_RATE_LIMIT": ("30 per hour", str),
+    "NO_REVEAL_ROLES": ((), parse_names),
     "UNMASKED_EXPORT_ROLES": ("admin", str),
     "RETENTION": ("2y", str),
     "LOG_LEVEL": (None, str),

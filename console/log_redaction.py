@@ -28,13 +28,18 @@ _SECRET_PARAM = re.compile(
 _URL = re.compile(r"\bhttps?://[^\s\"'<>]+")
 # an email in a query string: ``zhang.wei%40qq.com``
 _ENCODED_EMAIL = re.compile(r"([\w.+-])[\w.+-]*%40([\w-]+(?:\.[\w-]+)+)")
+# a request line's query string: Engine.IO ``sid``s, agents' search text, export filters;
+# "GET /path?query HTTP/1.1" keeps its path only
+_QUERY = re.compile(r'(\s/[^\s?"]*)\?[^\s"]*')
 _INSTALLED = "_kamidesk_redacting"
 
 
 def redact(text: str) -> str:
-    """``text`` with contacts, tokens and absolute URLs' paths masked."""
+    """``text`` with request query strings cut, contacts, tokens and absolute URLs' paths
+    masked."""
     if not text:
         return text
+    text = _QUERY.sub(r"\1?…", text)
     text = _TOKEN.sub("kd_" + REDACTED, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}={REDACTED}", text)

@@ -59,6 +59,12 @@ class User(UserMixin, db.Model):
         """Roles are ranked: a supervisor may do what an agent may, an admin all."""
         return ROLE_RANK.get(self.role, -1) >= ROLE_RANK[role]
 
+    def get_id(self) -> str:
+        """``"<id>.<session version>"`` goes into sessions and remember cookies, so bumping
+        the version (console/auth/models.py) ends them all."""
+        from console.auth.models import current_version
+        return f"{self.id}.{current_version(db.session, self.id)}"
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from console import audit
+from console.auth.models import end_all_sessions
+from console.chat.socket_guard import disconnect_user
 from console.extensions import db
 from console.models import ROLES, ApiToken, User
 
@@ -28,6 +30,8 @@ def save_user(name: str, role: str, password: str) -> tuple[User, bool]:
     user.role = role
     user.set_password(password)
     db.session.flush()
+    if not created:  # a new password ends the sessions made with the old one
+        end_all_sessions(db.session, user.id)
     audit.record("user_created" if created else "user_updated", actor_name="cli",
                  target=name, role=role, before=before,
                  after={"role": user.role, "active": user.active})
@@ -63,3 +67,28 @@ def revoke_token(token_id: int) -> bool:
     audit.record("token_revoked", actor_name="cli", target=token.user.name, hint=token.hint)
     db.session.commit()
     return True
+
+
+def disable_user(name: str, actor_name: str = "cli") -> User | None:
+    """Disable an account: it cannot sign in, and every session, remember cookie and open
+    socket of it ends now (the session version moves on; sockets are disconnected in every
+    process that shares the message queue)."""
+    user = find_user(name)
+    if user is None:
+        return None
+    user.active = False
+    end_all_sessions(db.session, user.id)
+    audit.record("user_disabled", actor_name=actor_name, target=name)
+    db.session.commit()
+    disconnect_user(user.id)
+    return user
+
+
+def enable_user(name: str, actor_name: str = "cli") -> User | None:
+    user = find_user(name)
+    if user is None:
+        return None
+    user.active = True
+    audit.record("user_enabled", actor_name=actor_name, target=name)
+    db.session.commit()
+    return user

@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from adapters.base import CardKey, Order, OrderSummary, masked
-from console.pii import mask_email, mask_phone, mask_text
+from console.pii import mask_contact, mask_email, mask_phone, mask_text
 
 
 def iso(value: datetime | None) -> str | None:
@@ -52,16 +52,19 @@ def order_json(order: Order, reveal_contact: bool = False) -> dict:
         "amount_paid": money(order.amount_paid), "discount": money(order.discount),
         "refunded_amount": money(order.refunded_amount), "currency": order.currency,
         "buyer": {
-            "account": buyer.account,
+            "account": buyer.account if reveal_contact else mask_contact(buyer.account),
             "phone": buyer.phone if reveal_contact else mask_phone(buyer.phone),
             "email": buyer.email if reveal_contact else mask_email(buyer.email),
             "masked": not reveal_contact,
         },
-        "recipient_account": order.recipient_account, "buyer_ip": order.buyer_ip,
+        # a phone top-up's recipient is a phone: masked like one (the reveal shows it)
+        "recipient_account": order.recipient_account if reveal_contact
+        else mask_contact(order.recipient_account), "buyer_ip": order.buyer_ip,
         "region": order.region, "operator": order.operator, "supplier": order.supplier,
         "payment": None if payment is None else {
             "channel": payment.channel, "transaction_id": payment.transaction_id,
-            "payer": payment.payer, "amount": money(payment.amount),
+            "payer": payment.payer if reveal_contact else mask_contact(payment.payer),
+            "amount": money(payment.amount),
             "paid_at": iso(payment.paid_at), "proof_url": payment.proof_url,
         },
         "card_keys": [card_key_json(k) for k in order.card_keys],

@@ -102,6 +102,8 @@ class ChatServer:
         })
         env.pop("KAMIDESK_MESSAGE_QUEUE", None)
         env.pop("KAMIDESK_ASYNC_MODE", None)
+        # served on plain http to python clients, which send no Secure cookie there
+        env.setdefault("KAMIDESK_SECURE_COOKIES", "0")
         if self.message_queue:
             env["KAMIDESK_MESSAGE_QUEUE"] = self.message_queue
         if self.mode == "gevent":

@@ -135,9 +135,29 @@ class Idempotency:
         return True
 
     def remember(self, outcome: Outcome) -> None:
+        """Keep the answer for replays, without card-key secrets: a replay fetches them
+        again through an audited reveal (``console/api/actions.py``)."""
         assert self.record is not None, "claim() first"
         self.record.status_code = outcome.status
-        self.record.response = outcome.body
+        self.record.response = without_secrets(outcome.body)
+
+
+SECRET_FIELDS = frozenset({"secret", "secrets"})
+
+
+def without_secrets(value: object) -> object:
+    """A copy with every unmasked ``secret`` emptied (and flagged ``secret_masked``);
+    secrets already masked for display stay as they are."""
+    if isinstance(value, dict):
+        if value.get("secret_masked"):
+            return dict(value)
+        copy = {k: (None if k in SECRET_FIELDS else without_secrets(v)) for k, v in value.items()}
+        if "secret" in value:
+            copy["secret_masked"] = True
+        return copy
+    if isinstance(value, list):
+        return [without_secrets(item) for item in value]
+    return value
 
 
 def purge(session: Session) -> int:

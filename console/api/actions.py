@@ -13,9 +13,11 @@ from console.actions import audit_log, service
 from console.actions.idempotency import check_key
 from console.actions.models import EDIT_STATES, EditRequest
 from console.api.views import bp
+from console.auth.sessions import recent_password_required
 from console.errors import ApiError, error_response
 from console.exports import audit_export, export_unmasked
 from console.extensions import db
+from console.orders.reveal import reveal_key
 from console.store import get_store
 
 
@@ -63,6 +65,7 @@ def _reply(outcome: service.Outcome):
 
 @bp.post("/orders/<order_no>/refund")
 @role_required("agent")
+@recent_password_required
 def refund(order_no: str):
     """Refund all or part of what was paid; large refunds wait for a supervisor."""
     key, body = _key(), _body()
@@ -74,15 +77,29 @@ def refund(order_no: str):
 
 @bp.post("/orders/<order_no>/reissue")
 @role_required("agent")
+@recent_password_required
 def reissue(order_no: str):
-    """Void the delivered card key(s) and deliver new ones (shown once in the answer)."""
+    """Void the delivered card key(s) and deliver new ones (shown once in the answer).
+    The idempotency record keeps no secret: a replay reads the new keys again from the
+    store, each read audited as a reveal."""
     key, body = _key(), _body()
-    return _reply(service.reissue(get_store(), actor=_actor(), order_no=order_no.strip(),
-                                  reason=body.get("reason"), idempotency_key=key))
+    outcome = service.reissue(get_store(), actor=_actor(), order_no=order_no.strip(),
+                              reason=body.get("reason"), idempotency_key=key)
+    if outcome.replayed:
+        _reveal_new_keys(order_no.strip(), outcome.body)
+    return _reply(outcome)
+
+
+def _reveal_new_keys(order_no: str, body: dict) -> None:
+    for shown in body.get("action", {}).get("new_keys") or []:
+        found = reveal_key(get_store(), order_no, _actor(), serial=shown.get("serial"),
+                           via="reissue_replay")
+        shown["secret"], shown["secret_masked"] = found.key.secret, False
 
 
 @bp.post("/orders/<order_no>/cancel")
 @role_required("agent")
+@recent_password_required
 def cancel(order_no: str):
     """Cancel an order that was not delivered yet; what was paid is refunded."""
     key, body = _key(), _body()
@@ -130,6 +147,7 @@ def list_edit_requests():
 
 @bp.post("/edit-requests/<int:request_id>/approve")
 @role_required("agent")
+@recent_password_required
 def approve_edit_request(request_id: int):
     """Apply the edit if the order still allows it; else refuse it and offer reissue/refund."""
     key = _key()
@@ -148,6 +166,7 @@ def reject_edit_request(request_id: int):
 
 @bp.post("/actions/<int:action_id>/approve")
 @role_required("agent")
+@recent_password_required
 def approve_action(action_id: int):
     """A supervisor other than the requester lets a pending refund or cancel go through."""
     key = _key()

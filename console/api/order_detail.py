@@ -5,13 +5,16 @@ bearer callers don't need it.  Every route needs the agent role or above.
 """
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from console import audit
 from console.access import role_required
 from console.api.views import bp
+from console.auth.sessions import recent_password_required
 from console.errors import ApiError, error_response
-from console.extensions import db, limiter
+from console.extensions import db
 from console.orders.detail import note_json
 from console.orders.notes import InvalidNote, add_note, notes_for
 from console.orders.reveal import RevealError, reveal_contact, reveal_key
@@ -23,10 +26,9 @@ from console.orders.tags import (
     tag_labels,
     tags_for,
 )
+from console.ratelimits import Limited, spend
 from console.store import get_store
 from console.templating import current_language
-
-REVEAL_LIMIT = "120 per minute"
 
 
 @bp.errorhandler(InvalidNote)
@@ -67,26 +69,59 @@ def optional_index(raw: object) -> int | None:
 
 @bp.post("/orders/<order_no>/reveal")
 @role_required("agent")
-@limiter.limit(REVEAL_LIMIT)
+@recent_password_required
 def reveal(order_no: str):
-    """Unmask the buyer's contact (``{"what": "contact"}``) or one card key's secret
-    (``{"what": "key", "serial": ..., "index": ...}``); each reveal is audited."""
+    """Unmask the buyer's contact (``{"what": "contact", "reason"}``) or one card key's
+    secret (``{"what": "key", "serial", "index", "reason"}``).
+
+    Each reveal needs a reason and a recently typed password, is audited before the value
+    leaves, is limited per agent (``REVEAL_RATE_LIMIT``, 429 after) and never cached.
+    Roles in ``NO_REVEAL_ROLES`` can never reveal.
+    """
     data = payload()
     what = data.get("what")
     order_no = order_no.strip()
+    if what not in ("contact", "key"):
+        raise ApiError(400, "invalid_parameter", 'what must be "contact" or "key"')
+    reason = check_reveal_allowed(data.get("reason"), order_no, what)
     if what == "contact":
-        buyer = reveal_contact(get_store(), order_no, actor())
-        return jsonify(what="contact", order_no=order_no, account=buyer.account,
-                       phone=buyer.phone, email=buyer.email)
-    if what == "key":
-        serial = data.get("serial")
-        found = reveal_key(get_store(), order_no, actor(),
-                           serial=None if serial is None else str(serial),
-                           index=optional_index(data.get("index")))
-        return jsonify(what="key", order_no=order_no, index=found.index,
-                       serial=found.key.serial, secret=found.key.secret,
-                       status=found.key.status)
-    raise ApiError(400, "invalid_parameter", 'what must be "contact" or "key"')
+        buyer = reveal_contact(get_store(), order_no, actor(), reason=reason)
+        recipient = get_store().get(order_no).recipient_account
+        return no_store(jsonify(what="contact", order_no=order_no, account=buyer.account,
+                                phone=buyer.phone, email=buyer.email,
+                                recipient_account=recipient))
+    serial = data.get("serial")
+    found = reveal_key(get_store(), order_no, actor(),
+                       serial=None if serial is None else str(serial),
+                       index=optional_index(data.get("index")), reason=reason)
+    return no_store(jsonify(what="key", order_no=order_no, index=found.index,
+                            serial=found.key.serial, secret=found.key.secret,
+                            status=found.key.status))
+
+
+def check_reveal_allowed(reason: object, order_no: str, what: str) -> str:
+    """The cleaned reason, once the role and the agent's hourly budget allow a reveal."""
+    user = actor()
+    if user.role in current_app.config["NO_REVEAL_ROLES"]:
+        raise ApiError(403, "reveal_forbidden", _("Your role may not reveal contacts or keys."))
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise ApiError(400, "reason_required", _("Say why you need to see it."))
+    wait = spend("REVEAL_RATE_LIMIT", "user", user.id)
+    if wait:
+        audit.record("reveal_refused", actor=user, order_no=order_no, what=what,
+                     reason=text[:200], retry_after=wait)
+        db.session.commit()
+        raise Limited(_("You have revealed too much this hour; wait %(minutes)s minutes.",
+                        minutes=max(1, (wait + 59) // 60)), wait)
+    return text[:500]
+
+
+def no_store(response):
+    """Revealed values must not stay in any cache, the browser's included."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
 
 
 @bp.get("/orders/<order_no>/notes")

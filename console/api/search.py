@@ -25,7 +25,9 @@ from console.api.params import int_param
 from console.api.views import bp
 from console.errors import ApiError
 from console.exports import audit_export, export_unmasked
+from console.extensions import limiter
 from console.presenters import summary_json
+from console.ratelimits import config_limit, per_user
 from console.search.ranker import Ranked
 from console.search.service import (
     EXPORT_CAP,
@@ -45,6 +47,12 @@ ROWS_HEADER = "X-Kamidesk-Export-Rows"
 
 
 # --- shared with the search page ---------------------------------------------------
+
+# One budget per agent for the box, the API and the exports (``SEARCH_RATE_LIMIT``): a
+# stolen session or token cannot page through every buyer in the store.
+search_limit = limiter.shared_limit(config_limit("SEARCH_RATE_LIMIT"), scope="search",
+                                    key_func=per_user)
+
 
 def catalogue_cache() -> CatalogueCache:
     """One catalogue per application, built on first use and refreshed every few minutes."""
@@ -141,6 +149,7 @@ def result_json(result: SearchResult) -> dict:
 
 @bp.get("/orders/search")
 @role_required("agent")
+@search_limit
 def search():
     """Orders matching whatever fragments the customer gave, best first, a page at a time."""
     found = run_search(request_from_args(request.args, current_app.config["PAGE_SIZE"]))
@@ -210,6 +219,7 @@ def _export_headers(found: SearchResult, rows: int, ext: str) -> dict[str, str]:
 
 @bp.get("/orders/search.csv")
 @role_required("agent")
+@search_limit
 def export_csv():
     """The search results as CSV (UTF-8 with BOM for spreadsheets), streamed, capped."""
     found = _export_search()
@@ -245,6 +255,7 @@ def export_csv():
 
 @bp.get("/orders/search.xlsx")
 @role_required("agent")
+@search_limit
 def export_xlsx():
     """The search results as an Excel sheet (openpyxl write-only), streamed from a temp file."""
     from openpyxl import Workbook

@@ -10,37 +10,38 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from adapters.base import Contact, Order, OrderNotFound, OrderStore, OrderSummary
-from console.chat import history
+from console.chat import history, verification
 from console.chat.conversations import AgentRef, ChatError, can_view
 from console.chat.models import Conversation, ConversationOrder
 from console.models import utcnow
 
-MAX_VERIFY_FAILURES = 10
+MAX_ORDER_NO = 64
 
 
 def verify_order(session: Session, store: OrderStore, conversation: Conversation,
                  order_no: object, phone_tail: object = None,
-                 search_password: object = None) -> Order:
+                 search_password: object = None, address: str | None = None) -> Order:
     """Link an order the customer proves is theirs (phone tail or the shop's search password).
 
     Wrong answers and unknown numbers look the same, so the widget cannot be used to find
-    out which order numbers exist; too many wrong answers lock the conversation out.
+    out which order numbers exist; attempts are limited per conversation, per address, per
+    order number and overall (console/chat/verification.py).
     """
     order_no = str(order_no or "").strip()
     if not order_no or not (phone_tail or search_password):
         raise ChatError(400, "invalid_request",
                         _("Give the order number and the last digits of the phone, or the "
                           "order's search password."))
-    if conversation.verify_failures >= MAX_VERIFY_FAILURES:
-        raise ChatError(429, "too_many_attempts",
-                        _("Too many wrong answers; ask an agent to look the order up."))
-    order = load_order(store, order_no)
+    if len(order_no) > MAX_ORDER_NO:
+        raise ChatError(400, "invalid_order_no", _("That is not an order number."))
     via = "phone_tail" if phone_tail else "search_password"
+    attempt = verification.reserve(session, conversation.id, address, order_no, via)
+    order = load_order(store, order_no)
     if order is None or not _proves(order, phone_tail, search_password):
-        conversation.verify_failures += 1
-        session.commit()
+        attempt.wrong()
         raise ChatError(403, "order_not_verified",
                         _("That order number and answer do not match any order."))
+    attempt.right()
     link_order(session, conversation, order.order_no, via)
     session.commit()
     return order

@@ -123,6 +123,20 @@ class ResilientRedisManager(RedisManager):
     def pending(self) -> int:
         return len(self._pending)
 
+    # --- closing an account's sockets everywhere -------------------------------------------
+    def disconnect_room(self, room: str, namespace: str) -> None:
+        """python-socketio disconnects one sid at a time; this disconnects a room's clients
+        here and asks every other process to do the same with theirs."""
+        disconnect_local_room(self.server, room, namespace)
+        self._publish({"method": "disconnect", "room": room, "namespace": namespace,
+                       "host_id": self.host_id})
+
+    def _handle_disconnect(self, message):
+        if message.get("room") is not None and message.get("sid") is None:
+            disconnect_local_room(self.server, message["room"], message.get("namespace"))
+            return None
+        return super()._handle_disconnect(message)
+
     # --- connections -----------------------------------------------------------------------
     def _connect_publisher(self) -> None:
         module = self._get_redis_module()
@@ -170,6 +184,14 @@ class ResilientRedisManager(RedisManager):
                           ignore_queue=True)
             except Exception:  # a namespace nobody connected to yet
                 log.debug("no clients on %s to resync", namespace)
+
+
+def disconnect_local_room(server, room: str, namespace: str) -> int:
+    """Disconnect this process's clients in ``room``; how many there were."""
+    sids = [sid for sid, _eio in list(server.manager.get_participants(namespace, room))]
+    for sid in sids:
+        server.disconnect(sid, namespace=namespace, ignore_queue=True)
+    return len(sids)
 
 
 def client_manager_options(url: str | None) -> dict:

@@ -54,7 +54,7 @@ from console.chat.models import (
     Message,
 )
 from console.chat.order_links import (
-    MAX_VERIFY_FAILURES,
+    MAX_ORDER_NO,
     attach_for_after_sales,
     conversation_order,
     conversations_for_order,
@@ -440,7 +440,7 @@ __all__ = [
     "DEFAULT_AGENT_LIMIT",
     "MAX_BODY_CHARS",
     "MAX_CLIENT_ID_CHARS",
-    "MAX_VERIFY_FAILURES",
+    "MAX_ORDER_NO",
     "ONLINE_GRACE",
     "RESUME_PAGE",
     "agent_connected",

@@ -17,9 +17,10 @@ from typing import Callable
 from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, Namespace, disconnect, join_room, leave_room
 
-from console.access import user_for_token
+from console.access import still_signed_in, user_for_token
+from console.auth.models import current_version
 from console.chat import events, service, writer
 from console.chat.identity import read_widget_token
 from console.chat.limits import AGENT_MESSAGES, CUSTOMER_MESSAGES, TYPING, TokenBucket
@@ -27,6 +28,7 @@ from console.chat.models import AgentPresence, Conversation
 from console.chat.presenters import AGENT, CUSTOMER, conversation_json, message_json
 from console.chat.service import AgentRef, ChatError
 from console.extensions import db, socketio
+from console.ratelimits import spend
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +140,11 @@ class CustomerNamespace(_ChatNamespace):
     def on_message(self, data: dict):
         conversation_id = self._own(data)
         self._spend("messages", CUSTOMER_MESSAGES)
+        wait = spend("CHAT_MESSAGE_LIMIT", "conversation", conversation_id,
+                     local_fallback=True)
+        if wait:  # per customer, however many sockets they open
+            raise ChatError(429, "rate_limited", _("You are sending messages too fast; wait a "
+                                                   "moment and try again."), retry_after=wait)
         message, conversation, created = store_message(
             conversation_id, sender_kind="customer", body=data.get("body"),
             client_id=data.get("client_id"), attachment_id=_attachment_id(data))
@@ -199,7 +206,9 @@ class AgentNamespace(_ChatNamespace):
             raise ConnectionRefusedError(_("Sign in as an agent first."),
                                          {"code": "authentication_required"})
         agent = AgentRef.of(user)
-        self._save({"agent": agent})
+        # a cookie connection lives only as long as the session version it started with
+        self._save({"agent": agent,
+                    "version": None if token else current_version(db.session, user.id)})
         _no_delay()
         join_room(events.ALL_AGENTS)
         join_room(events.user_room(agent.id))
@@ -216,7 +225,15 @@ class AgentNamespace(_ChatNamespace):
             events.announce_presence(_presence_of(agent))
 
     def _agent(self) -> AgentRef:
-        return self._session()["agent"]
+        """The connection's agent, checked again on every event: a signed-out, disabled or
+        demoted account is disconnected here even if the push in ``disconnect_user`` missed
+        this process."""
+        state = self._session()
+        agent = state["agent"]
+        if not still_signed_in(agent.id, state.get("version")):
+            disconnect()
+            raise ChatError(401, "session_ended", _("You were signed out; sign in again."))
+        return agent
 
     def _visible(self, data: dict) -> Conversation:
         conversation = service.get_conversation(db.session, _conversation_id(data))
@@ -234,6 +251,7 @@ class AgentNamespace(_ChatNamespace):
 
     @acked
     def on_leave(self, data: dict):
+        self._agent()
         leave_room(events.viewer_room(_conversation_id(data)))
         return {"ok": True}
 

@@ -29,6 +29,7 @@ from console.chat.uploads import MAX_UPLOAD_BYTES, save_upload
 from console.errors import ApiError
 from console.extensions import db, limiter
 from console.orders.explain import normalise_lang
+from console.ratelimits import config_limit
 from console.store import get_store
 
 bp = Blueprint("widget", __name__, url_prefix="/api/widget")
@@ -58,7 +59,7 @@ def _session_answer(conversation: Conversation, status: int = 200):
 
 
 @bp.post("/sessions")
-@limiter.limit("30 per minute")
+@limiter.limit(config_limit("WIDGET_SESSION_LIMIT"))
 def sessions():
     """Start (or continue) a customer's chat; a shop-signed identity must verify."""
     data = _json()
@@ -89,12 +90,14 @@ def conversation_state():
 @bp.post("/verify-order")
 @limiter.limit("20 per minute")
 def verify_order():
-    """Link an order the customer proves is theirs; answer with it in plain words."""
+    """Link an order the customer proves is theirs; answer with it in plain words.
+    Wrong answers are limited (console/chat/verification.py): 429 ``too_many_attempts``."""
     conversation = widget_conversation()
     data = _json()
     order = service.verify_order(db.session, get_store(), conversation, data.get("order_no"),
                                  phone_tail=data.get("phone_tail"),
-                                 search_password=data.get("search_password"))
+                                 search_password=data.get("search_password"),
+                                 address=request.remote_addr)
     with force_locale(conversation.lang):
         text = _("Order %(order_no)s verified.", order_no=order.order_no)
     message, conversation, created = service.post_message(

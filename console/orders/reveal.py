@@ -52,12 +52,12 @@ def _session(session: Session | None) -> Session:
 
 
 def reveal_contact(store: OrderStore, order_no: str, actor: User, via: str = "reveal",
-                   session: Session | None = None) -> Buyer:
+                   session: Session | None = None, reason: str | None = None) -> Buyer:
     """The buyer's unmasked contact; audited as ``reveal_contact`` with the fields shown."""
     buyer = store.get(order_no).buyer
     fields = [name for name in ("phone", "email") if getattr(buyer, name)]
     audit.record(REVEAL_CONTACT, actor=actor, order_no=order_no, what="contact",
-                 fields=fields, via=via)
+                 fields=fields, via=via, reason=reason)
     _session(session).commit()
     return buyer
 
@@ -77,12 +77,14 @@ def find_key(keys: tuple[CardKey, ...], serial: str | None, index: int | None) -
 
 
 def reveal_key(store: OrderStore, order_no: str, actor: User, serial: str | None = None,
-               index: int | None = None, session: Session | None = None) -> RevealedKey:
+               index: int | None = None, session: Session | None = None,
+               reason: str | None = None, via: str = "reveal") -> RevealedKey:
     """One card key with its secret; audited as ``reveal_key`` with serial and position."""
     if serial is None and index is None:
         raise RevealError("say which card key: its serial or its index")
     found = find_key(store.get(order_no).card_keys, serial, index)
     audit.record(REVEAL_KEY, actor=actor, order_no=order_no, what="key",
-                 serial=found.key.serial, index=found.index, key_status=found.key.status)
+                 serial=found.key.serial, index=found.index, key_status=found.key.status,
+                 reason=reason, via=via)
     _session(session).commit()
     return found

@@ -168,12 +168,12 @@
     let response;
     let data = {};
     try {
-      response = await fetch(url, {
+      response = await window.kamideskReauth.send(() => fetch(url, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "Accept": "application/json",
                    "Idempotency-Key": state.key, "X-CSRFToken": csrf },
         body: JSON.stringify(body),
-      });
+      }));
       data = await response.json().catch(() => ({}));
     } catch (error) {
       state.busy = false;

@@ -16,12 +16,12 @@
   async function call(method, url, body, button) {
     if (button) button.disabled = true;
     try {
-      const response = await fetch(url, {
+      const response = await window.kamideskReauth.send(() => fetch(url, {
         method,
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      }));
       const data = await response.json().catch(() => ({}));
       if (!response.ok) {
         const error = (data && data.error) || {};
@@ -86,24 +86,41 @@
   root.addEventListener("click", async (event) => {
     const button = event.target.closest("button.reveal");
     if (!button) return;
+    const reason = await askReason();
+    if (!reason) return;
     try {
-      await reveal(button);
+      await reveal(button, reason);
       say(i18n.revealed);
     } catch {
       // already told the agent in call()
     }
   });
 
-  async function reveal(button) {
+  // Every reveal says why (it goes into the audit log with the reveal).
+  const reasonDialog = document.getElementById("reveal-dialog");
+  function askReason() {
+    return window.kamideskReauth.openDialog(reasonDialog, (form) => {
+      const reason = form.querySelector('input[name="reason"]').value.trim();
+      return reason || undefined;
+    });
+  }
+
+  async function reveal(button, reason) {
     if (button.dataset.reveal === "contact") {
-      const data = await call("POST", root.dataset.revealUrl, { what: "contact" }, button);
+      const data = await call("POST", root.dataset.revealUrl, { what: "contact", reason }, button);
+      show(document.getElementById("buyer-account"), data.account);
       show(document.getElementById("buyer-phone"), data.phone);
       show(document.getElementById("buyer-email"), data.email);
+      const recipient = document.getElementById("recipient");
+      if (recipient && data.recipient_account && recipient.textContent !== data.recipient_account) {
+        show(recipient, data.recipient_account);
+        recipient.after(" ", copyButton(data.recipient_account));
+      }
       button.remove();
     } else {
       const row = button.closest("tr");
       const data = await call("POST", root.dataset.revealUrl,
-        { what: "key", serial: row.dataset.serial, index: Number(row.dataset.index) }, button);
+        { what: "key", serial: row.dataset.serial, index: Number(row.dataset.index), reason }, button);
       const cell = row.querySelector(".secret");
       show(cell, data.secret);
       button.replaceWith(copyButton(data.secret));

@@ -277,7 +277,8 @@ class Server:
                     "KAMIDESK_INSTANCE": str(self.folder),
                     "KAMIDESK_DATABASE_URL": f"sqlite:///{self.folder / 'console.db'}",
                     "KAMIDESK_STORE_URL": store_url,
-                    "KAMIDESK_SECRET_KEY": "bench-secret"}
+                    "KAMIDESK_SECRET_KEY": "bench-secret",
+                    "KAMIDESK_SEARCH_RATE_LIMIT": "1000000 per minute"}
         self.token = self._token()
         self.process: subprocess.Popen | None = None
 

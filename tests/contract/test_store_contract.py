@@ -31,10 +31,6 @@ from tests.conftest import sample_orders
 from tests.contract.conftest import needs
 
 
-def found_nos(store, query: SearchQuery) -> set[str]:
-    return {c.summary.order_no for c in store.search(query)}
-
-
 def with_keys(adapter):
     """An order with a key, a payment, an email and an IP (the richest sample)."""
     return next(o for o in adapter.orders if o.card_keys and o.payment and o.buyer.phone

@@ -19,33 +19,43 @@ SHOP_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop</tit
 
 
 @pytest.fixture
-def console_server(tmp_path):
-    prepare_instance(tmp_path, {"agent": "agent", "sue": "supervisor"},
-                     orders=sample_orders(40, seed=3))
-    server = ChatServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def shop(console_server):
-    """The shop's own site on another origin, with the one-line widget tag."""
-    page = SHOP_PAGE.format(console=console_server.url).encode()
+def shop_site():
+    """The shop's own site on another origin; its page (with the one-line widget tag) is
+    filled in once the console's address is known."""
+    content: dict[str, bytes] = {}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.end_headers()
-            self.wfile.write(page)
+            self.wfile.write(content["page"])
 
         def log_message(self, *args):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://localhost:{server.server_port}/"
+    yield f"http://localhost:{server.server_port}", content
     server.shutdown()
+
+
+@pytest.fixture
+def console_server(tmp_path, shop_site, monkeypatch):
+    prepare_instance(tmp_path, {"agent": "agent", "sue": "supervisor"},
+                     orders=sample_orders(40, seed=3))
+    # the shop's origin may frame the widget (frame-ancestors); any other may not
+    monkeypatch.setenv("KAMIDESK_WIDGET_ORIGINS", shop_site[0])
+    server = ChatServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shop(console_server, shop_site):
+    origin, content = shop_site
+    content["page"] = SHOP_PAGE.format(console=console_server.url).encode()
+    return origin + "/"
 
 
 def sign_in(page, url: str, name: str = "agent") -> None:

@@ -99,6 +99,8 @@ def test_agent_reads_the_story_and_reveals_a_key(page, live_server):
     assert reveal_records(app) == []
 
     row.locator("button.reveal").click()
+    page.fill("#reveal-reason", "customer says the key is dead")
+    page.click("#reveal-confirm")
     page.wait_for_function(
         "s => document.querySelector('#card-keys tbody tr .secret').textContent === s", arg=SECRET)
     assert SECOND_SECRET not in page.content()
@@ -114,6 +116,8 @@ def test_agent_reveals_contact_and_keeps_notes_and_tags(page, live_server):
     sign_in(page, url)
     assert page.locator("#buyer-phone").inner_text() == "138****5678"
     page.click("#reveal-contact")
+    page.fill("#reveal-reason", "customer asked for a call back")
+    page.click("#reveal-confirm")
     page.wait_for_function(
         "() => document.querySelector('#buyer-phone').textContent === '13812345678'")
     assert page.locator("#buyer-email").inner_text() == "lin88@example.com"

@@ -47,8 +47,8 @@ def test_live_panel_follows_the_queue_in_real_time(page, console_server):
         customer.send(session["conversation_id"], "My top-up has not arrived")
         page.locator("#live-waiting", has_text="1").wait_for()
         # the longest wait ticks in the page between events
-        page.wait_for_function(
-            "document.getElementById('live-longest').textContent.match(/^[1-9]\\d*s$/)")
+        page.wait_for_function(  # a function, not an expression: the CSP forbids eval
+            "() => document.getElementById('live-longest').textContent.match(/^[1-9]\\d*s$/)")
         agent.send(session["conversation_id"], "Looking into it now")
         page.locator("#live-waiting", has_text="0").wait_for()
         row = page.locator('#live-agents tr[data-agent="agent"]')

@@ -192,7 +192,7 @@ def test_following_the_same_buyer_link_is_audited(app, client, auth, shop):
 def test_unknown_order_is_a_json_404_everywhere(client, shop, bearer):
     for method, url, body in (
         ("GET", "/api/orders/NOPE", None),
-        ("POST", "/api/orders/NOPE/reveal", {"what": "contact"}),
+        ("POST", "/api/orders/NOPE/reveal", {"what": "contact", "reason": "customer asked"}),
         ("GET", "/api/orders/NOPE/notes", None),
         ("POST", "/api/orders/NOPE/notes", {"body": "hello"}),
         ("GET", "/api/orders/NOPE/tags", None),
@@ -208,7 +208,7 @@ def test_unknown_order_is_a_json_404_everywhere(client, shop, bearer):
 def test_anonymous_callers_get_401_and_pages_redirect(client, shop):
     assert client.get("/api/orders/KDT0001").get_json()["error"]["code"] == \
         "authentication_required"
-    response = client.post("/api/orders/KDT0001/reveal", json={"what": "contact"},
+    response = client.post("/api/orders/KDT0001/reveal", json={"what": "contact", "reason": "customer asked"},
                            headers={"Authorization": "Bearer kd_not-a-token"})
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "invalid_token"
@@ -225,7 +225,7 @@ def test_a_user_below_agent_is_forbidden(app, client, shop, token_for):
     for method, url in (("GET", "/api/orders/KDT0001"), ("POST", "/api/orders/KDT0001/reveal"),
                         ("POST", "/api/orders/KDT0001/notes"),
                         ("DELETE", "/api/orders/KDT0001/tags/x")):
-        response = client.open(url, method=method, json={"what": "contact", "body": "x"},
+        response = client.open(url, method=method, json={"what": "contact", "reason": "customer asked", "body": "x"},
                                headers=headers)
         assert response.status_code == 403, url
         assert response.get_json()["error"]["code"] == "forbidden"
@@ -234,7 +234,7 @@ def test_a_user_below_agent_is_forbidden(app, client, shop, token_for):
 
 def test_supervisors_may_reveal_too(app, client, shop, token_for):
     headers = {"Authorization": "Bearer " + token_for("supervisor")}
-    response = client.post("/api/orders/KDT0001/reveal", json={"what": "contact"},
+    response = client.post("/api/orders/KDT0001/reveal", json={"what": "contact", "reason": "customer asked"},
                            headers=headers)
     assert response.status_code == 200
     assert audit_rows(app, "reveal_contact")[0].actor_name == "supervisor"
@@ -242,11 +242,11 @@ def test_supervisors_may_reveal_too(app, client, shop, token_for):
 
 def test_cookie_callers_need_the_csrf_header(app, client, auth, shop):
     auth.login("agent")
-    refused = client.post("/api/orders/KDT0001/reveal", json={"what": "contact"})
+    refused = client.post("/api/orders/KDT0001/reveal", json={"what": "contact", "reason": "customer asked"})
     assert refused.status_code == 400
     assert refused.get_json()["error"]["code"] == "csrf_failed"
     assert audit_rows(app, "reveal_contact") == []
-    allowed = client.post("/api/orders/KDT0001/reveal", json={"what": "contact"},
+    allowed = client.post("/api/orders/KDT0001/reveal", json={"what": "contact", "reason": "customer asked"},
                           headers=cookie_headers(client))
     assert allowed.status_code == 200
 
@@ -255,11 +255,12 @@ def test_cookie_callers_need_the_csrf_header(app, client, auth, shop):
 
 def test_reveal_contact_is_audited_with_who_when_what(app, client, shop, bearer):
     before = datetime.now(timezone.utc)
-    response = client.post("/api/orders/KDT0001/reveal", json={"what": "contact"},
+    response = client.post("/api/orders/KDT0001/reveal", json={"what": "contact", "reason": "customer asked"},
                            headers=bearer)
     assert response.get_json() == {"what": "contact", "order_no": "KDT0001",
                                    "account": "zhang3", "phone": "13900001111",
-                                   "email": "zhang3@example.com"}
+                                   "email": "zhang3@example.com",
+                                   "recipient_account": "13900001111"}
     [record] = audit_rows(app, "reveal_contact")
     assert (record.actor_name, record.order_no) == ("agent", "KDT0001")
     assert record.detail["what"] == "contact"
@@ -270,7 +271,7 @@ def test_reveal_contact_is_audited_with_who_when_what(app, client, shop, bearer)
 
 def test_reveal_key_by_serial_is_audited_without_the_secret(app, client, shop, bearer):
     response = client.post("/api/orders/KDT0001/reveal",
-                           json={"what": "key", "serial": "SER-1"}, headers=bearer)
+                           json={"what": "key", "reason": "customer asked", "serial": "SER-1"}, headers=bearer)
     assert response.status_code == 200
     assert response.get_json() == {"what": "key", "order_no": "KDT0001", "index": 0,
                                    "serial": "SER-1", "secret": SECRET, "status": "delivered"}
@@ -282,23 +283,23 @@ def test_reveal_key_by_serial_is_audited_without_the_secret(app, client, shop, b
 
 
 def test_keys_without_serials_are_revealed_by_position(app, client, shop, bearer):
-    ambiguous = client.post("/api/orders/KDT0001/reveal", json={"what": "key", "serial": ""},
+    ambiguous = client.post("/api/orders/KDT0001/reveal", json={"what": "key", "reason": "customer asked", "serial": ""},
                             headers=bearer)
     assert ambiguous.status_code == 409
     assert ambiguous.get_json()["error"]["code"] == "ambiguous_serial"
     by_index = client.post("/api/orders/KDT0001/reveal",
-                           json={"what": "key", "serial": "", "index": 2}, headers=bearer)
+                           json={"what": "key", "reason": "customer asked", "serial": "", "index": 2}, headers=bearer)
     assert by_index.get_json()["secret"] == "NO-SERIAL-BBBB"
     assert by_index.get_json()["status"] == "reissued"
     assert [r.detail["index"] for r in audit_rows(app, "reveal_key")] == [2]
 
 
 @pytest.mark.parametrize("body, status, code", [
-    ({"what": "key", "serial": "NOPE"}, 404, "card_key_not_found"),
-    ({"what": "key", "index": 7}, 404, "card_key_not_found"),
-    ({"what": "key", "serial": "SER-1", "index": 1}, 404, "card_key_not_found"),
-    ({"what": "key", "index": "first"}, 400, "invalid_parameter"),
-    ({"what": "key"}, 400, "reveal_error"),
+    ({"what": "key", "reason": "customer asked", "serial": "NOPE"}, 404, "card_key_not_found"),
+    ({"what": "key", "reason": "customer asked", "index": 7}, 404, "card_key_not_found"),
+    ({"what": "key", "reason": "customer asked", "serial": "SER-1", "index": 1}, 404, "card_key_not_found"),
+    ({"what": "key", "reason": "customer asked", "index": "first"}, 400, "invalid_parameter"),
+    ({"what": "key", "reason": "customer asked"}, 400, "reveal_error"),
     ({"what": "password"}, 400, "invalid_parameter"),
     ({}, 400, "invalid_parameter"),
 ])
@@ -474,7 +475,7 @@ def test_the_detail_story_on_postgresql(tmp_path, pg_store_url, orders):
         client.post("/api/orders/KDT0001/notes", json={"body": "first"}, headers=headers)
         client.post("/api/orders/KDT0001/notes", json={"body": "second"}, headers=headers)
         revealed = client.post("/api/orders/KDT0001/reveal",
-                               json={"what": "key", "serial": "SER-1"}, headers=headers)
+                               json={"what": "key", "reason": "customer asked", "serial": "SER-1"}, headers=headers)
         assert revealed.get_json()["secret"] == SECRET
         data = client.get("/api/orders/KDT0001", headers=headers).get_json()
         assert data["agent_tags"] == ["suspicious"]

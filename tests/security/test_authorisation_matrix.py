@@ -99,6 +99,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/orders/<order_no>/related/<which>"): AGENT,
     ("GET", "/static/<path:filename>"): PUBLIC,
     ("GET", "/supervisor"): SUPERVISOR,
+    ("POST", "/api/reauth"): SIGNED_IN,
+    ("POST", "/api/users/<name>/disable"): ADMIN,
+    ("POST", "/api/users/<name>/enable"): ADMIN,
 }
 
 CALLERS = ("anonymous", CUSTOMER, AGENT, SUPERVISOR, ADMIN)
@@ -107,7 +110,7 @@ RANK = {AGENT: 0, SUPERVISOR: 1, ADMIN: 2}
 PARAMS = {"order_no": "MX-1", "action_id": "1", "user_id": "1", "attachment_id": "1",
           "reply_id": "1", "conversation_id": "1", "request_id": "1", "tag": "vip",
           "which": "same_ip", "code": "en", "filename": "widget.js", "incident_id": "1",
-          "table": "agents"}
+          "table": "agents", "name": "nobody"}
 
 
 def may(required: str, caller: str) -> bool:

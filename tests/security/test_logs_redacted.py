@@ -45,6 +45,7 @@ def _env_with_logs(server: ChatServer) -> None:
     def env() -> dict:
         values = base()
         values["KAMIDESK_LOG_LEVEL"] = "DEBUG"
+        values["KAMIDESK_SECURE_COOKIES"] = "0"  # requests sends no Secure cookie over http
         return values
     server._env = env  # type: ignore[method-assign]
 
@@ -143,10 +144,12 @@ def test_main_flows_leave_no_secret_in_any_log(served):
         assert detail.json()["payment"]["proof_url"] == PROOF
         # reveals
         key = requests.post(base + "/api/orders/LOG-1/reveal", headers=bearer, timeout=10,
-                            json={"what": "key", "serial": order.card_keys[0].serial}).json()
+                            json={"what": "key", "serial": order.card_keys[0].serial,
+                                  "reason": "customer asked"}).json()
         secrets.add(key["secret"] if "secret" in key else key["key"]["secret"])
         contact = requests.post(base + "/api/orders/LOG-1/reveal", headers=bearer,
-                                json={"what": "contact"}, timeout=10)
+                                json={"what": "contact", "reason": "customer asked"},
+                                timeout=10)
         assert contact.status_code == 200
         # money and keys
         refund = requests.post(base + "/api/orders/LOG-1/refund", timeout=10,
