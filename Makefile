@@ -14,6 +14,7 @@ help:
 	@echo "make demo      create .venv, build a demo store, print logins, serve on http://$(HOST):$(PORT)"
 	@echo "make test      create .venv with the test extras and run the whole suite"
 	@echo "make bench     run the benchmarks (tests/bench) and print the figures"
+	@echo "make lint      ruff (console, adapters, tests) and mypy (console, adapters)"
 	@echo "make services  install the servers the tests need (PostgreSQL, Redis, MariaDB, Chromium)"
 	@echo "make clean     remove .venv, instance/, caches and vendored front-end files"
 
@@ -56,9 +57,10 @@ bench: $(VENV)/.installed-test translations
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check console adapters tests
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) instance node_modules static/vendor .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) instance node_modules static/vendor .pytest_cache .hypothesis .mypy_cache *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Refresh the translation catalogue after changing user-facing strings.

@@ -11,8 +11,9 @@ What lives in ``adapters/`` and who may import it:
 - ``adapters.base`` (this module): the port, for everyone.
 - ``adapters`` (``build_order_store``): the one place a concrete store is
   chosen; the console calls it from ``console.store`` and nowhere else.
-- ``adapters.sql``: the reference store (an adapter; import it only through
-  the factory).
+- The adapters, imported only through the factory: ``adapters.sql`` (the
+  reference store), ``adapters.dujiaoka`` (with ``dujiaoka_rows``, how its rows
+  read) and ``adapters.http`` (with ``http_wire``, the shop API's JSON shapes).
 - Not adapters, listed in ``CODECS``: ``adapters.orders_jsonl`` is the codec
   of the order JSONL (text <-> ``Order``) and ``adapters.demo_data`` the
   generator of demo orders, products and stock.  They hold no store and reach
@@ -21,10 +22,11 @@ What lives in ``adapters/`` and who may import it:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable, Iterable, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 # --- vocabulary -------------------------------------------------------------
 
@@ -210,7 +212,7 @@ class Order:
     tags: tuple[str, ...] = ()
     search_password: str | None = None
 
-    def replace(self, **changes: object) -> "Order":
+    def replace(self, **changes: Any) -> Order:
         return dataclasses.replace(self, **changes)
 
 

@@ -29,11 +29,12 @@ from __future__ import annotations
 import functools
 import random
 from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import accumulate
-from typing import Iterable, Iterator, Sequence, TypeVar
+from typing import TypeVar
 
 from adapters.base import Buyer, CardKey, Order, OrderEvent, PaymentProof, Product
 
@@ -371,7 +372,7 @@ def catalogue(seed: int = 42) -> list[Product]:
 # --- small random helpers (all take the generator's Random) -----------------
 
 def _digits(rng: random.Random, count: int) -> str:
-    return "%0*d" % (count, rng.randrange(10 ** count))
+    return f"{rng.randrange(10 ** count):0{count}d}"
 
 
 def _code(rng: random.Random, alphabet: str, count: int) -> str:
@@ -494,7 +495,7 @@ def _cum(weights: Iterable[float]) -> list[float]:
     return list(accumulate(weights))
 
 
-def _pick(rng: random.Random, items: Sequence[T], cum: list[float]) -> T:
+def _pick(rng: random.Random, items: Sequence[T], cum: Sequence[float]) -> T:
     """``rng.choices(items, cum_weights=cum)[0]`` without its per-call overhead."""
     return items[bisect_right(cum, rng.random() * cum[-1])]
 
@@ -597,7 +598,7 @@ _LIVE_STATUSES = {"pending_payment": 30, "success": 45, "paid": 5, "processing":
                   "cancelled": 7, "failed": 5}
 
 
-def _table(weights: dict[str, float]) -> tuple[tuple[str, ...], list[float]]:
+def _table(weights: Mapping[str, float]) -> tuple[tuple[str, ...], list[float]]:
     """Names and cumulative weights; what the per-mille table leaves over is "success"."""
     weights = dict(weights)
     weights.setdefault("success", 1000 - sum(weights.values()))
@@ -788,7 +789,7 @@ class _Generator:
 
     def _fraud_windows(self) -> dict[int, list[str]]:
         """A few hosting IPs, each busy for some days with many throw-away buyers."""
-        rng, active = self.rng, {}
+        rng, active = self.rng, dict[int, list[str]]()
         for _ in range(3 + min(7, self.n // 50_000)):
             ip, start = self._ip(HOSTING_IP_FIRST), rng.randrange(SPAN_DAYS - 1)
             for day in range(start, min(SPAN_DAYS, start + rng.randint(2, 7))):
@@ -993,8 +994,8 @@ class _Generator:
                 return f'{{"status":"pending","message":"Processing","data":{{"order_id":"{their_no}"}}}}'
             return f'{{"code":2001,"msg":"订单处理中","order":"{their_no}"}}'
         if english:
-            code, message = rng.choice(EN_ERRORS)
-            return f'{{"status":"error","code":"{code}","message":"{message}"}}'
+            name, message = rng.choice(EN_ERRORS)
+            return f'{{"status":"error","code":"{name}","message":"{message}"}}'
         category = draft.spec.family.category
         pool = CN_ERRORS["phone" if category in ("phone_topup", "data_topup") else
                          "game" if category == "game_topup" else "any"]
@@ -1287,7 +1288,7 @@ def watch_scenario(seed: int = 42, now: datetime | None = None) -> Iterator[Orde
     # six hours of a normal day: one top-up every ~6 minutes, one in forty failing
     for t in range(end - 6 * 3600 - 40 * 60, end - 40 * 60, 360):
         start = t + rng.randint(0, 300)
-        steps = delivered if rng.random() > 0.025 else \
+        steps: tuple[tuple[int, str, str], ...] = delivered if rng.random() > 0.025 else \
             delivered[:2] + ((300, "failed", "supplier answered: recharge failed"),)
         yield _watch_order(rng.choice(top_ups), rng, number(start), start, steps,
                            OUTAGE_SUPPLIER, rng.choice(operators), rng.choice(regions))

@@ -8,9 +8,10 @@ learn new ``SearchQuery`` fields first.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from adapters.base import (
     Buyer,

@@ -40,9 +40,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, Iterable, Iterator, Mapping
+from typing import IO, Any
 
 from adapters.base import (
     CARD_KEY_STATES,
@@ -141,7 +142,7 @@ def _choice(value: object, name: str, allowed: tuple[str, ...], default: str | N
     text = _text(value, name, required=True)
     if text not in allowed:
         raise InvalidOrder(f"{name} {text!r} is not one of: {', '.join(allowed)}")
-    return text  # type: ignore[return-value]
+    return text
 
 
 def _money(value: object, name: str) -> Decimal:

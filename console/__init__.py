@@ -49,7 +49,8 @@ def _trust_proxies(app: Flask) -> None:
     hops = int(app.config.get("TRUSTED_PROXIES") or 0)
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # the WSGI middleware idiom
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 # how long a request waits for the console DB before answering 503 (a ``timeout`` query
@@ -60,7 +61,7 @@ CONSOLE_DB_CONNECT_TIMEOUT_S = 5
 
 def _engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
-        wait = float(make_url(url).query.get("timeout", CONSOLE_DB_WAIT_S))
+        wait = float(str(make_url(url).query.get("timeout", CONSOLE_DB_WAIT_S)))
         return {"connect_args": {"timeout": wait, "check_same_thread": False}}
     if url.startswith("postgresql"):
         return {"pool_pre_ping": True, "pool_timeout": CONSOLE_DB_CONNECT_TIMEOUT_S * 2,

@@ -1,8 +1,8 @@
 """Who is asking: session users for pages, bearer tokens for the API, ranked roles for both."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 from flask import Flask, g, redirect, request, session, url_for
 from flask_login import current_user

@@ -10,6 +10,8 @@ an identifier with underscores.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_babel import lazy_gettext as _l
 
 KIND_LABELS = {
@@ -164,7 +166,7 @@ def via_label(via: str) -> str:
     return str(VIA_LABELS[via]) if via in VIA_LABELS else humanise(via)
 
 
-TEMPLATE_FILTERS = {
+TEMPLATE_FILTERS: dict[str, Callable[..., str]] = {
     "audit_kind": kind_label, "audit_detail": detail_label, "action_kind": action_label,
     "action_state": state_label, "role_label": role_label, "edit_changes": changes_summary,
     "edit_via": via_label,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def parse_origins(raw: str) -> tuple[str, ...]:
     return tuple(name.rstrip("/") for name in parse_names(raw))
 
 # plain name -> (default, parser).  Each is read from KAMIDESK_<NAME>.
-SETTINGS: dict[str, tuple[object, object]] = {
+SETTINGS: dict[str, tuple[object, Callable[[str], object]]] = {
     "DATABASE_URL": (None, str),
     "STORE": ("sql", str),
     "STORE_URL": (None, str),

@@ -1,6 +1,8 @@
 """One error shape for every API answer, and friendly pages for people."""
 from __future__ import annotations
 
+import contextlib
+
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -64,10 +66,8 @@ def register_error_handlers(app: Flask) -> None:
         """The console DB is locked past its wait, or down: nothing of this request was
         committed (its transaction is rolled back here), and the client is told to retry."""
         from console.extensions import db
-        try:
+        with contextlib.suppress(Exception):  # the connection may be gone: nothing to undo
             db.session.rollback()
-        except Exception:  # noqa: BLE001 - the connection may be gone; nothing to undo then
-            pass
         app.logger.warning("console database unavailable: %s", str(exc).splitlines()[0][:200])
         message = ("The console database is busy or unreachable; nothing was changed. "
                    "Try again in a moment.")

@@ -7,6 +7,8 @@ what was asked for, how many rows left and whether they were masked.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 from flask_login import current_user
 from sqlalchemy.orm import Session
@@ -33,7 +35,7 @@ def export_unmasked() -> bool:
 
 
 def audit_export(what: str, *, masked: bool, rows: int | None = None,
-                 **detail: object) -> None:
+                 **detail: Any) -> None:
     """Record the export in a transaction of its own, committed before the first byte
     leaves (the file is streamed after the view returns, from the request's session)."""
     user = current_user._get_current_object() if current_user.is_authenticated else None

@@ -47,7 +47,7 @@ class User(UserMixin, db.Model):
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -90,7 +90,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
     @classmethod
-    def issue(cls, user: User, label: str = "") -> tuple["ApiToken", str]:
+    def issue(cls, user: User, label: str = "") -> tuple[ApiToken, str]:
         """A new token; the plain text is returned once and never stored."""
         plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
         return cls(user=user, label=label, token_hash=hash_token(plain), hint=plain[-6:]), plain

@@ -21,11 +21,11 @@ def user_names(limit: int = 20) -> list[str]:
 def save_user(name: str, role: str, password: str) -> tuple[User, bool]:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    user = find_user(name)
-    created = user is None
-    before = None if created else {"role": user.role, "active": user.active}
+    found = find_user(name)
+    created = found is None
+    before = None if found is None else {"role": found.role, "active": found.active}
+    user = User(name=name, role=role) if found is None else found
     if created:
-        user = User(name=name, role=role)
         db.session.add(user)
     user.role = role
     user.set_password(password)

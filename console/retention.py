@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -179,10 +179,10 @@ def _forget_conversations(session: Session, ids: list[int], folder: Path,
     for name in files:
         (folder / name).unlink(missing_ok=True)
     counts["chat_conversations anonymised"] += len(ids)
-    counts["chat_messages deleted"] += messages.rowcount or 0
+    counts["chat_messages deleted"] += messages.rowcount or 0  # type: ignore[attr-defined]
     counts["chat_attachments deleted (and files)"] += len(files)
-    counts["chat_conversation_orders deleted"] += links.rowcount or 0
-    return len(ids) + (messages.rowcount or 0)
+    counts["chat_conversation_orders deleted"] += links.rowcount or 0  # type: ignore[attr-defined]
+    return len(ids) + (messages.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def pending_total(report: Report) -> int:

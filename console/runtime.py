@@ -36,7 +36,7 @@ def parse_gc_thresholds(raw: object) -> tuple[int, int, int] | None:
     if len(values) != 3 or any(value < 1 for value in values):
         raise ValueError(f"KAMIDESK_GC_THRESHOLDS must be three positive whole numbers like "
                          f"{DEFAULT_GC_THRESHOLDS!r}, or 'off'; got {raw!r}")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def settle_for_serving(config: dict) -> None:

@@ -17,8 +17,8 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import requests
 import socketio
@@ -120,7 +120,7 @@ class ChatServer:
         return [sys.executable, "-m", "console.cli", "serve", "--host", "127.0.0.1",
                 "--port", str(self.port)]
 
-    def start(self, timeout: float = 30.0) -> "ChatServer":
+    def start(self, timeout: float = 30.0) -> ChatServer:
         log = open(self.log, "ab")
         self.proc = subprocess.Popen(self._command(), cwd=ROOT, env=self._env(),
                                      stdout=log, stderr=subprocess.STDOUT,
@@ -212,7 +212,7 @@ class ChatClient:
             with contextlib.suppress(Exception):
                 self.resume(conversation_id)
 
-    def connect(self, timeout: float = 10.0) -> "ChatClient":
+    def connect(self, timeout: float = 10.0) -> ChatClient:
         auth = {"token": self.token} if self.token else None
         self.sio.connect(self.base_url, namespaces=[self.namespace], auth=auth,
                          transports=self.transports, wait_timeout=timeout)

@@ -17,9 +17,9 @@ unsold key and marks it sold by id afterwards, which can hand one key to two buy
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Callable, Mapping
 
 from sqlalchemy import insert, literal, select, update
 from sqlalchemy.engine import Connection, Engine, Row
@@ -116,7 +116,7 @@ def _touch(conn: Connection, row: Row, now: datetime, **values: object) -> None:
     conn.execute(update(orders).where(orders.c.id == row.id).values(updated_at=now, **values))
 
 
-def _delivered_keys(conn: Connection, order_id: int) -> list[Row]:
+def _delivered_keys(conn: Connection, order_id: int) -> Sequence[Row]:
     return conn.execute(select(card_keys).where(card_keys.c.order_id == order_id,
                                                 card_keys.c.status == "delivered")
                         .order_by(card_keys.c.id)).all()
@@ -262,10 +262,11 @@ def _edit_values(conn: Connection, row: Row, changes: Mapping[str, object]):
             notes.append("remark changed")
     product, quantity = current, row.quantity
     if "sku" in changes and str(changes["sku"]) != current.sku:
-        product = conn.execute(select(products).where(products.c.sku == str(changes["sku"])))\
+        found = conn.execute(select(products).where(products.c.sku == str(changes["sku"])))\
             .first()
-        if product is None:
+        if found is None:
             raise NotAllowed(f"there is no product {changes['sku']!r}")
+        product = found
     if "quantity" in changes:
         quantity = _quantity(changes["quantity"])
     if product.id != current.id or quantity != row.quantity:

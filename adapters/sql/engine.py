@@ -16,7 +16,7 @@ def store_engine(url: str) -> Engine:
     """An engine whose connections give up after a bounded wait (connect, lock, statement)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        wait = float(parsed.query.get("timeout", SQLITE_LOCK_WAIT_S))
+        wait = float(str(parsed.query.get("timeout", SQLITE_LOCK_WAIT_S)))
         engine = create_engine(parsed.difference_update_query(["timeout"]),
                                connect_args={"timeout": wait, "check_same_thread": False})
         event.listen(engine, "connect", lambda conn, record: _sqlite_pragmas(conn, wait))

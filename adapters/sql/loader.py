@@ -14,9 +14,10 @@ bounded.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from itertools import islice
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -243,7 +244,8 @@ class Loader:
             row = self._order_values(order)
             row["b_id"] = ids[order.order_no]
             rows.append(row)
-        values = {name: bindparam(name) for name in rows[0] if name not in ("b_id", "order_no")}
+        values: dict[str, Any] = {name: bindparam(name) for name in rows[0]
+                                  if name not in ("b_id", "order_no")}
         conn.execute(update(orders).where(orders.c.id == bindparam("b_id")).values(values), rows)
         stale = list(ids[o.order_no] for o in chunk)
         self.updated_ids.extend(stale)
@@ -252,7 +254,10 @@ class Loader:
         conn.execute(delete(card_keys).where(card_keys.c.order_id.in_(stale)))
 
     def _insert_children(self, conn: Connection, chunk: list[Order], ids: dict[str, int]) -> None:
-        pays, events, tags, keys = [], [], [], []
+        pays: list[tuple] = []
+        events: list[tuple] = []
+        tags: list[tuple] = []
+        keys: list[tuple] = []
         at = self._time
         for order in chunk:
             order_id = ids[order.order_no]
@@ -271,7 +276,7 @@ class Loader:
         write_rows(conn, card_keys, KEY_COLUMNS, keys)
 
     @staticmethod
-    def _fetch_ids(conn: Connection, key_col, id_col, keys: list[str], into: dict) -> None:
+    def _fetch_ids(conn: Connection, key_col, id_col, keys: list, into: dict) -> None:
         for part in batched(keys, 900):
             for key, row_id in conn.execute(select(key_col, id_col).where(key_col.in_(part))):
                 into[key] = row_id

@@ -30,9 +30,9 @@ from __future__ import annotations
 import hashlib
 import heapq
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Iterable, Iterator
 
 from rapidfuzz.distance import OSA
 from sqlalchemy import (
@@ -352,7 +352,7 @@ class _Filters:
     soft: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, query: SearchQuery) -> "_Filters":
+    def of(cls, query: SearchQuery) -> _Filters:
         present = set()
         if query.amount_min is not None or query.amount_max is not None:
             present.add("amount")
@@ -793,7 +793,8 @@ def _newest(conn: Connection, filters: _Filters, dims: set[str], limit: int) -> 
     if "tags" in dims:
         return _newest_tagged(conn, q.tags, others("tags"), limit)
     span = _amount_span(q)
-    if "amount" in dims and span is not None and span <= NARROW_AMOUNT_CENTS:
+    if "amount" in dims and span is not None and span <= NARROW_AMOUNT_CENTS \
+            and q.amount_min is not None:
         low = to_cents(q.amount_min)
         cents = list(range(low, low + span + 1))
         return _newest_by(conn, orders.c.amount_cents, cents, others("amount"),

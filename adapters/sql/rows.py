@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import overload
 
 from sqlalchemy import Select, select
 
@@ -11,10 +12,18 @@ from adapters.sql.schema import buyers, orders, payments, products
 CENTS = Decimal(100)
 
 
+@overload
+def to_cents(value: Decimal) -> int: ...
+@overload
+def to_cents(value: None) -> None: ...
 def to_cents(value: Decimal | None) -> int | None:
     return None if value is None else int((value * 100).to_integral_value())
 
 
+@overload
+def from_cents(value: int) -> Decimal: ...
+@overload
+def from_cents(value: None) -> None: ...
 def from_cents(value: int | None) -> Decimal | None:
     return None if value is None else (Decimal(value) / CENTS).quantize(Decimal("0.01"))
 

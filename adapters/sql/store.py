@@ -1,9 +1,9 @@
 """SqlOrderStore: the reference order store on SQLite or PostgreSQL."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Callable, Iterable, Mapping
 
 from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError

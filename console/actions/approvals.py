@@ -1,7 +1,6 @@
 """Supervisors' decisions on pending refunds and cancels (never the requester's own)."""
 from __future__ import annotations
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from adapters.base import Order, OrderStore, StoreError
@@ -18,6 +17,7 @@ from console.actions.frame import (
     require_role,
     session_or_default,
     signal_action,
+    take_pending,
 )
 from console.actions.idempotency import Outcome, Result
 from console.actions.models import Action
@@ -40,24 +40,13 @@ def _pending_action(session: Session, actor: User, action_id: int) -> Action:
     return action
 
 
-def _take_pending(session: Session, action: Action) -> None:
-    """Compare-and-set: only one decision wins, the others see already_decided."""
-    won = session.execute(update(Action).where(Action.id == action.id,
-                                               Action.state == "pending_approval")
-                          .values(updated_at=utcnow())
-                          .execution_options(synchronize_session=False)).rowcount
-    if won != 1:
-        raise Refused("already_decided", _t("This action was already decided."))
-    session.refresh(action)
-
-
 def approve_action(store: OrderStore, *, actor: User, action_id: int, idempotency_key: str,
                    session: Session | None = None) -> Outcome:
     """A supervisor (not the requester) lets a pending refund or cancel go through."""
     session = session_or_default(session)
     require_role(actor, "supervisor")
     idem, replay = replayable(session, actor, idempotency_key, "approve_action",
-                               {"action_id": action_id})
+                              {"action_id": action_id})
     if replay is not None:
         return replay
     action = _pending_action(session, actor, action_id)
@@ -65,11 +54,12 @@ def approve_action(store: OrderStore, *, actor: User, action_id: int, idempotenc
 
     def write() -> Outcome:
         lock_order(session, order_no)
-        _take_pending(session, action)
+        take_pending(session, action, "pending_approval",
+                     _t("This action was already decided."))
         order = get_order(store, order_no)
         try:
             return execute_money(session, store, action, order, None, kind=action.kind,
-                                  approver=actor)
+                                 approver=actor)
         except StoreError as exc:
             return _failed(action, order, actor, exc)
 
@@ -102,13 +92,14 @@ def reject_action(store: OrderStore, *, actor: User, action_id: int, note: objec
     require_role(actor, "supervisor")
     why = checked(lambda: rules.clean_text(note, "note", required=False))
     idem, replay = replayable(session, actor, idempotency_key, "reject_action",
-                               {"action_id": action_id, "note": why})
+                              {"action_id": action_id, "note": why})
     if replay is not None:
         return replay
     action = _pending_action(session, actor, action_id)
 
     def write() -> Outcome:
-        _take_pending(session, action)
+        take_pending(session, action, "pending_approval",
+                     _t("This action was already decided."))
         _decide_action(action, actor, "rejected")
         action.decision_note = why or None
         audit.record(f"{action.kind}_rejected", actor, order_no=action.order_no,

@@ -4,9 +4,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select

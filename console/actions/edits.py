@@ -2,7 +2,6 @@
 the store when it can edit) or rejected; too late to edit means refused with offers."""
 from __future__ import annotations
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from adapters.base import CAP_EDIT, NotAllowed, Order, OrderStore, StoreError
@@ -23,6 +22,7 @@ from console.actions.frame import (
     session_or_default,
     signal_action,
     signal_order,
+    take_pending,
 )
 from console.actions.idempotency import Outcome, Result
 from console.actions.models import EDIT_VIA, Action, EditRequest
@@ -107,16 +107,6 @@ def _pending_edit(session: Session, actor: User, request_id: int) -> EditRequest
     return edit
 
 
-def _take_pending_edit(session: Session, edit: EditRequest) -> None:
-    won = session.execute(update(EditRequest).where(EditRequest.id == edit.id,
-                                                    EditRequest.state == "pending")
-                          .values(updated_at=utcnow())
-                          .execution_options(synchronize_session=False)).rowcount
-    if won != 1:
-        raise Refused("already_decided", _t("This edit request was already decided."))
-    session.refresh(edit)
-
-
 def _decide_edit(edit: EditRequest, actor: User, state: str, note: str | None) -> None:
     now = utcnow()
     edit.state, edit.note, edit.updated_at, edit.decided_at = state, note, now, now
@@ -136,13 +126,14 @@ def approve_edit(store: OrderStore, *, actor: User, request_id: int, idempotency
     session = session_or_default(session)
     require_role(actor, "agent")
     idem, replay = replayable(session, actor, idempotency_key, "approve_edit",
-                               {"request_id": request_id})
+                              {"request_id": request_id})
     if replay is not None:
         return replay
     edit = _pending_edit(session, actor, request_id)
 
     def write() -> Outcome:
-        _take_pending_edit(session, edit)
+        take_pending(session, edit, "pending",
+                     _t("This edit request was already decided."))
         order = get_order(store, edit.order_no)
         refusal = rules.refusal_to_edit(order)
         if refusal is not None:
@@ -211,13 +202,14 @@ def reject_edit(store: OrderStore, *, actor: User, request_id: int, note: object
     require_role(actor, "agent")
     why = checked(lambda: rules.clean_text(note, "note"))
     idem, replay = replayable(session, actor, idempotency_key, "reject_edit",
-                               {"request_id": request_id, "note": why})
+                              {"request_id": request_id, "note": why})
     if replay is not None:
         return replay
     edit = _pending_edit(session, actor, request_id)
 
     def write() -> Outcome:
-        _take_pending_edit(session, edit)
+        take_pending(session, edit, "pending",
+                     _t("This edit request was already decided."))
         _decide_edit(edit, actor, "rejected", why)
         action = Action(kind="edit", order_no=edit.order_no, state="rejected",
                         reason=edit.reason, requester_id=edit.requested_by_id,

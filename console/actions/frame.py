@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Callable
+from collections.abc import Callable
+from typing import TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -23,10 +24,11 @@ from console.actions.idempotency import Idempotency, Outcome
 from console.actions.models import Action, EditRequest
 from console.actions.text import t as _t
 from console.extensions import db
-from console.models import User
+from console.models import User, utcnow
 from console.presenters import iso, money, order_json
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MONEY_KINDS = ("refund", "cancel")
 CUSTOMER = "customer"
@@ -56,7 +58,7 @@ def session_or_default(session: Session | None) -> Session:
     return session if session is not None else db.session
 
 
-def require_role(actor: User, role: str) -> None:
+def require_role(actor: User | None, role: str) -> None:
     if actor is None or not actor.has_role(role):
         raise Forbidden("forbidden", _t("This needs the %(role)s role.", role=role))
 
@@ -67,7 +69,7 @@ def refuse_if(refusal: rules.Refusal | None) -> None:
         raise Refused(refusal.code, refusal.message, **extra)
 
 
-def checked(check: Callable[[], object]) -> object:
+def checked(check: Callable[[], T]) -> T:
     """Run input checks, turning ``rules.Invalid`` into a 400."""
     try:
         return check()
@@ -113,6 +115,19 @@ def perform(session: Session, idem: Idempotency, write: Callable[[], Outcome]) -
     return outcome
 
 
+def take_pending(session: Session, row: Action | EditRequest, pending: str,
+                 already_decided: str) -> None:
+    """Compare-and-set on a pending action or edit request: only one decision wins, the
+    others see ``already_decided``."""
+    model = type(row)
+    won = session.execute(update(model).where(model.id == row.id, model.state == pending)
+                          .values(updated_at=utcnow())
+                          .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
+    if won != 1:
+        raise Refused("already_decided", already_decided)
+    session.refresh(row)
+
+
 def lock_order(session: Session, order_no: str) -> None:
     """Serialise console-side totals of one order (pending and manual refunds).
 
@@ -130,7 +145,7 @@ def new_store_key() -> str:
 
 
 def replayable(session: Session, actor: User, idempotency_key: str, operation: str,
-                payload: dict) -> tuple[Idempotency, Outcome | None]:
+               payload: dict) -> tuple[Idempotency, Outcome | None]:
     """An agent's request as an idempotency record, and the first answer if the key was
     used for it already: a replay must answer as the first call did, so it comes before
     the checks that the order, having moved on since, would now fail."""

@@ -139,7 +139,7 @@ class Idempotency:
         again through an audited reveal (``console/api/actions.py``)."""
         assert self.record is not None, "claim() first"
         self.record.status_code = outcome.status
-        self.record.response = without_secrets(outcome.body)
+        self.record.response = without_secrets(outcome.body)  # type: ignore[assignment]  # a dict in, a dict out
 
 
 SECRET_FIELDS = frozenset({"secret", "secrets"})
@@ -164,6 +164,6 @@ def purge(session: Session) -> int:
     """Forget expired records in a short transaction of its own, so that sweeping never
     holds locks while an action waits on the order store."""
     gone = session.execute(delete(IdempotencyRecord)
-                           .where(IdempotencyRecord.expires_at <= utcnow())).rowcount
+                           .where(IdempotencyRecord.expires_at <= utcnow())).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     session.commit()
     return gone

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import overload
 
 from sqlalchemy import (
     JSON,
@@ -33,10 +34,18 @@ IDEMPOTENCY_RETENTION = timedelta(hours=24)
 CENTS = Decimal(100)
 
 
+@overload
+def to_cents(value: Decimal) -> int: ...
+@overload
+def to_cents(value: None) -> None: ...
 def to_cents(value: Decimal | None) -> int | None:
     return None if value is None else int((value * CENTS).to_integral_value())
 
 
+@overload
+def from_cents(value: int) -> Decimal: ...
+@overload
+def from_cents(value: None) -> None: ...
 def from_cents(value: int | None) -> Decimal | None:
     return None if value is None else (Decimal(value) / CENTS).quantize(Decimal("0.01"))
 

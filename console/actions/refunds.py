@@ -48,7 +48,7 @@ def _console_refunded(session: Session, order_no: str) -> tuple[Decimal, Decimal
                ((Action.state == "pending_approval")
                 | ((Action.state == "done") & Action.manual_reference.is_not(None))))
         .group_by(Action.state)).all()
-    totals = {state: from_cents(int(cents)) for state, cents in rows}
+    totals = {state: from_cents(int(cents or 0)) for state, cents in rows}
     return totals.get("done", Decimal("0.00")), totals.get("pending_approval", Decimal("0.00"))
 
 
@@ -73,7 +73,7 @@ def needs_approval(session: Session, actor: User, amount: Decimal,
         .where(Action.requester_id == actor.id, Action.kind.in_(MONEY_KINDS),
                Action.state.in_(("done", "pending_approval")),
                Action.created_at >= _today_start(settings))).scalar_one()
-    return from_cents(int(spent)) + amount > settings.refund_daily_limit
+    return from_cents(int(spent or 0)) + amount > settings.refund_daily_limit
 
 
 def refund(store: OrderStore, *, actor: User, order_no: str, amount: object, reason: object,
@@ -86,7 +86,7 @@ def refund(store: OrderStore, *, actor: User, order_no: str, amount: object, rea
     why = checked(lambda: rules.clean_text(reason, "reason"))
     manual = CAP_REFUND not in store.capabilities
     reference = checked(lambda: rules.clean_text(manual_reference, "manual_reference",
-                                                  required=manual, limit=120)) or None
+                                                 required=manual, limit=120)) or None
     idem, replay = replayable(session, actor, idempotency_key, "refund", {
         "order_no": order_no, "amount": str(value), "reason": why, "reference": reference})
     if replay is not None:
@@ -125,7 +125,7 @@ def _money_state(order: Order) -> dict:
 
 
 def execute_money(session: Session, store: OrderStore, action: Action, order: Order,
-                   actor: User | None, kind: str, approver: User | None = None) -> Outcome:
+                  actor: User | None, kind: str, approver: User | None = None) -> Outcome:
     """Run a refund or cancel against the store (inside the open transaction)."""
     amount = action.amount or Decimal("0.00")
     manual = CAP_REFUND not in store.capabilities

@@ -42,7 +42,7 @@ def reissue(store: OrderStore, *, actor: User, order_no: str, reason: object,
     require_role(actor, "agent")
     why = checked(lambda: rules.clean_text(reason, "reason"))
     idem, replay = replayable(session, actor, idempotency_key, "reissue",
-                               {"order_no": order_no, "reason": why})
+                              {"order_no": order_no, "reason": why})
     if replay is not None:
         return replay
     if CAP_REISSUE not in store.capabilities:

@@ -6,9 +6,9 @@ the order may change between the two.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Mapping
 
 from adapters.base import CAP_CANCEL, CAP_EDIT, CAP_REFUND, CAP_REISSUE, Order
 from console.actions.text import status_word

@@ -5,6 +5,8 @@ bearer callers don't need it.  Every route needs the agent role or above.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -56,7 +58,7 @@ def actor():
     return current_user._get_current_object()
 
 
-def optional_index(raw: object) -> int | None:
+def optional_index(raw: Any) -> int | None:
     if raw in (None, ""):
         return None
     if isinstance(raw, bool):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Iterator
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -281,7 +281,8 @@ def export_xlsx():
         sheet.append(row)
     if found.total > len(hits):
         sheet.append([_capped_note()])
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)
+    # closed by chunks() below, after the response has streamed it
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)  # noqa: SIM115
     book.save(spool)
     size = spool.tell()
     spool.seek(0)

@@ -32,7 +32,7 @@ def current_version(session: Session, user_id: int) -> int:
 def end_all_sessions(session: Session, user_id: int) -> int:
     """Bump the version (atomically, in the caller's transaction); the new version."""
     done = session.execute(update(SessionVersion).where(SessionVersion.user_id == user_id)
-                           .values(version=SessionVersion.version + 1)).rowcount
+                           .values(version=SessionVersion.version + 1)).rowcount  # type: ignore[attr-defined]
     if not done:
         try:
             with session.begin_nested():

@@ -10,9 +10,9 @@ fresh: refunds, reissues, cancels, approvals and reveals ask for the password ag
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Callable
 
 from flask import Flask, current_app, g, session
 from flask_babel import gettext as _

@@ -41,7 +41,7 @@ class AgentRef:
     role: str
 
     @classmethod
-    def of(cls, user: User) -> "AgentRef":
+    def of(cls, user: User) -> AgentRef:
         return cls(user.id, user.name, user.role)
 
     def has_role(self, role: str) -> bool:

@@ -58,18 +58,17 @@ def verify_identity(secret: str | None, payload: dict, now: float) -> CustomerId
                             "This console has no widget secret, so signed identities are refused.")
     signature = str(payload.get("signature") or "")
     try:
-        ts = int(payload.get("ts"))
+        ts = int(payload.get("ts"))  # type: ignore[arg-type]  # None raises TypeError here
     except (TypeError, ValueError):
         raise IdentityError("invalid_signature", "The identity has no valid timestamp.") from None
-    values = [_clean(payload.get(k)) for k in ("user_id", "email", "phone")]
-    expected = sign_identity(secret, *values, ts=ts)
+    user_id, email, phone = (_clean(payload.get(k)) for k in ("user_id", "email", "phone"))
+    expected = sign_identity(secret, user_id, email, phone, ts=ts)
     # compare before looking at the clock, so timing says nothing about the signature
     good = hmac.compare_digest(expected.encode(), signature.strip().lower().encode())
     if not good:
         raise IdentityError("invalid_signature", "The identity signature does not match.")
     if abs(now - ts) > MAX_SKEW_SECONDS:
         raise IdentityError("stale_signature", "The identity signature has expired; reload the page.")
-    user_id, email, phone = values
     return CustomerIdentity(user_id=user_id, email=email.lower() if email else None, phone=phone)
 
 
@@ -78,13 +77,13 @@ def _clean(value: object) -> str | None:
     return text or None
 
 
-def issue_widget_token(secret_key: str, conversation_id: int, customer_key: str) -> str:
+def issue_widget_token(secret_key: str | bytes, conversation_id: int, customer_key: str) -> str:
     """A bearer token for one conversation, signed with the console's secret key."""
     return URLSafeTimedSerializer(secret_key, salt=_TOKEN_SALT).dumps(
         {"c": conversation_id, "k": customer_key})
 
 
-def read_widget_token(secret_key: str, token: str) -> tuple[int, str] | None:
+def read_widget_token(secret_key: str | bytes, token: str) -> tuple[int, str] | None:
     """(conversation_id, customer_key) from a token, or None when it is forged or too old."""
     try:
         data = URLSafeTimedSerializer(secret_key, salt=_TOKEN_SALT).loads(

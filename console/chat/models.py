@@ -68,7 +68,7 @@ class Conversation(db.Model):
     last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
-    orders: Mapped[list["ConversationOrder"]] = relationship(
+    orders: Mapped[list[ConversationOrder]] = relationship(
         back_populates="conversation", order_by="ConversationOrder.id")
 
 

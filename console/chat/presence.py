@@ -25,8 +25,14 @@ def _presence(session: Session, user_id: int) -> AgentPresence:
         try:
             session.flush()
         except IntegrityError:
-            session.rollback()
-            presence = session.get(AgentPresence, user_id)
+            session.rollback()  # another connection inserted it first: read theirs
+            return _stored(session, user_id)
+    return presence
+
+
+def _stored(session: Session, user_id: int) -> AgentPresence:
+    presence = session.get(AgentPresence, user_id, populate_existing=True)
+    assert presence is not None, "the row was just written"
     return presence
 
 
@@ -36,7 +42,7 @@ def agent_connected(session: Session, user_id: int) -> AgentPresence:
                     .values(connections=AgentPresence.connections + 1, last_seen_at=utcnow())
                     .execution_options(synchronize_session=False))
     session.commit()
-    return session.get(AgentPresence, user_id, populate_existing=True)
+    return _stored(session, user_id)
 
 
 def agent_disconnected(session: Session, user_id: int) -> AgentPresence | None:

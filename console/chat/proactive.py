@@ -60,7 +60,7 @@ def _order(order_no: str) -> Order | None:
         return None
 
 
-def _notify(conversation: Conversation, body: str, client_id: str, order_no: str,
+def _notify(conversation: Conversation, body: str, client_id: str, order_no: str | None,
             customer_extra: dict | None = None) -> None:
     message, conversation, created = service.post_message(
         db.session, conversation.id, sender_kind="system", body=body, client_id=client_id,
@@ -143,15 +143,19 @@ def keys_reissued(sender, order_no: str | None = None, serials: list | None = No
                 order_no, customer_extra=extra if secrets else None)
 
 
+_signals_connected = False
+
+
 def connect_signals() -> None:
     """Subscribe once per process (blinker keeps strong references with weak=False)."""
-    if getattr(connect_signals, "done", False):
+    global _signals_connected
+    if _signals_connected:
         return
     signals.order_changed.connect(_guarded(order_status_changed), weak=False)
     signals.action_finished.connect(_guarded(action_finished), weak=False)
     signals.edit_request_decided.connect(_guarded(edit_request_decided), weak=False)
     signals.keys_reissued.connect(_guarded(keys_reissued), weak=False)
-    connect_signals.done = True
+    _signals_connected = True
 
 
 def send_notice(conversation: Conversation, body: str, client_id: str,

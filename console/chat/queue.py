@@ -49,6 +49,7 @@ class ResilientRedisManager(RedisManager):
     """RedisManager that keeps what it could not publish and nudges clients to resume."""
 
     name = "kamidesk-redis"
+    connected: bool  # set by RedisManager
 
     def __init__(self, url: str, channel: str = CHANNEL, write_only: bool = False) -> None:
         super().__init__(url, channel=channel, write_only=write_only,

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Iterator
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select, update
@@ -260,7 +261,7 @@ def _apply_effects(conversation: Conversation, message: Message, agent: AgentRef
     return steps
 
 
-def messages_after(session: Session, conversation_id: int, after_seq: object, *,
+def messages_after(session: Session, conversation_id: int, after_seq: Any, *,
                    include_notes: bool, limit: int = RESUME_PAGE) -> tuple[list[Message], bool]:
     """Messages with seq > after_seq in order, and whether more remain after this page."""
     try:
@@ -276,7 +277,7 @@ def messages_after(session: Session, conversation_id: int, after_seq: object, *,
     return rows[:limit], len(rows) > limit
 
 
-def mark_read(session: Session, conversation_id: int, reader: str, seq: object) -> int | None:
+def mark_read(session: Session, conversation_id: int, reader: str, seq: Any) -> int | None:
     """Move the reader's mark forward (never back); the new mark, or None if unchanged."""
     try:
         seq = int(seq)
@@ -288,7 +289,7 @@ def mark_read(session: Session, conversation_id: int, reader: str, seq: object) 
                                    Conversation.last_seq >= seq)
         .values({column.key: seq}).execution_options(synchronize_session=False))
     session.commit()
-    return seq if result.rowcount else None
+    return seq if result.rowcount else None  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 # --- assignment ---------------------------------------------------------------------------
@@ -368,7 +369,7 @@ def auto_assign(session: Session, conversation_id: int) -> int | None:
             .values(assignee_id=presence.user_id, status="assigned",
                     assigned_at=func.coalesce(Conversation.assigned_at, now))
             .execution_options(synchronize_session=False))
-        if taken.rowcount == 0:
+        if taken.rowcount == 0:  # type: ignore[attr-defined]  # DML: a CursorResult
             session.rollback()
             return None  # someone took it meanwhile
         presence.last_assigned_at = now
@@ -418,7 +419,7 @@ def list_conversations(session: Session, agent: AgentRef, view: str = "open",
                                 Conversation.assignee_id == agent.id))
     if view == "resolved":
         query = query.where(Conversation.status == "resolved")
-        order = (Conversation.resolved_at.desc(), Conversation.id.desc())
+        order: tuple[Any, ...] = (Conversation.resolved_at.desc(), Conversation.id.desc())
     else:
         query = query.where(Conversation.status != "resolved")
         if view == "queue":

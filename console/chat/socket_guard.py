@@ -12,7 +12,7 @@ disabled agent's open sockets are closed.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from console.chat import events
 from console.chat.queue import disconnect_local_room

@@ -12,7 +12,7 @@ import functools
 import logging
 import socket
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, request, session
 from flask_babel import gettext as _
@@ -70,9 +70,14 @@ def _no_delay() -> None:
             return
 
 
+def _sid() -> str:
+    """This socket's id, which Flask-SocketIO puts on the request."""
+    return request.sid  # type: ignore[attr-defined]
+
+
 def _conversation_id(data: dict) -> int:
     try:
-        return int(data.get("conversation_id"))
+        return int(data.get("conversation_id"))  # type: ignore[arg-type]  # None: TypeError
     except (TypeError, ValueError):
         raise ChatError(400, "invalid_request", _("conversation_id must be a number.")) from None
 
@@ -153,7 +158,7 @@ class CustomerNamespace(_ChatNamespace):
                "duplicate": not created, "message": shown}
         if created:
             started_waiting = conversation.waiting_since == message.sent_at
-            events.announce_message(message, conversation, sender_sid=request.sid)
+            events.announce_message(message, conversation, sender_sid=_sid())
             if started_waiting and conversation.assignee_id is None:
                 assign_waiting(conversation_id)
         return ack
@@ -266,7 +271,7 @@ class AgentNamespace(_ChatNamespace):
             conversation.id, sender_kind="note" if note else "agent", body=data.get("body"),
             client_id=data.get("client_id"), agent=agent, attachment_id=_attachment_id(data))
         if created:
-            events.announce_message(message, conversation, sender_sid=request.sid)
+            events.announce_message(message, conversation, sender_sid=_sid())
             if previous != conversation.assignee_id:
                 events.announce_conversation(conversation, "assigned", previous,
                                              notify_customer=True)
@@ -284,7 +289,7 @@ class AgentNamespace(_ChatNamespace):
         conversation = self._visible(data)
         if self._spend("typing", TYPING, quiet=True):
             events.announce_typing(conversation.id, "agent", self._agent().name,
-                                   bool(data.get("typing", True)), skip_sid=request.sid)
+                                   bool(data.get("typing", True)), skip_sid=_sid())
         return {"ok": True}
 
     @acked

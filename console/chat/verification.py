@@ -77,7 +77,7 @@ def _take(session: Session, counter: Counter, now: float) -> bool:
                                     expired | (VerifyCounter.count < counter.amount))
         .values(count=case((expired, 1), else_=VerifyCounter.count + 1),
                 window_start=case((expired, now), else_=VerifyCounter.window_start))
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     if done:
         return True
     try:

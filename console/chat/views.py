@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request, send_file
 from flask_babel import force_locale
@@ -46,7 +47,7 @@ def _json() -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _int(value: object, name: str, default: int, low: int, high: int) -> int:
+def _int(value: Any, name: str, default: int, low: int, high: int) -> int:
     if value in (None, ""):
         return default
     try:
@@ -150,7 +151,7 @@ def resolve(conversation_id: int):
                  "more help.")
     message, found, created = service.post_message(
         db.session, found.id, sender_kind="system", body=text,
-        client_id=f"resolved:{found.resolved_at.isoformat()}")
+        client_id=f"resolved:{found.resolved_at.isoformat() if found.resolved_at else ''}")
     if created:
         events.announce_message(message, found)
     answer = _changed(found, "resolved", found.assignee_id)
@@ -255,7 +256,7 @@ def attachment(attachment_id: int):
 def _may_see(conversation_id: int) -> bool:
     token = bearer_token()
     if token and not token.startswith("kd_"):
-        found = read_widget_token(current_app.secret_key, token)
+        found = read_widget_token(current_app.config["SECRET_KEY"], token)
         conversation = db.session.get(Conversation, found[0]) if found else None
         return bool(found and found[0] == conversation_id
                     and service.check_customer_key(conversation, found[1]))

@@ -38,9 +38,10 @@ bp = Blueprint("widget", __name__, url_prefix="/api/widget")
 def widget_conversation() -> Conversation:
     """The conversation named by the widget token, or 401."""
     token = bearer_token()
-    found = read_widget_token(current_app.secret_key, token) if token else None
+    found = read_widget_token(current_app.config["SECRET_KEY"], token) if token else None
     conversation = db.session.get(Conversation, found[0]) if found else None
-    if not found or not service.check_customer_key(conversation, found[1]):
+    if not found or conversation is None or not service.check_customer_key(conversation,
+                                                                            found[1]):
         raise ApiError(401, "invalid_token", _("The chat session is not valid; reload the chat."))
     return conversation
 
@@ -51,7 +52,7 @@ def _json() -> dict:
 
 
 def _session_answer(conversation: Conversation, status: int = 200):
-    token = issue_widget_token(current_app.secret_key, conversation.id, conversation.customer_key)
+    token = issue_widget_token(current_app.config["SECRET_KEY"], conversation.id, conversation.customer_key)
     return jsonify(token=token, conversation_id=conversation.id,
                    identity_verified=conversation.identity_verified,
                    conversation=customer_conversation_json(conversation),
@@ -71,7 +72,7 @@ def sessions():
             raise ApiError(401, exc.code, _("The signed identity was refused: %(reason)s",
                                             reason=exc.message)) from None
     elif bearer_token():
-        found = read_widget_token(current_app.secret_key, bearer_token())
+        found = read_widget_token(current_app.config["SECRET_KEY"], bearer_token())
         conversation = db.session.get(Conversation, found[0]) if found else None
         if found and service.check_customer_key(conversation, found[1]):
             return _session_answer(conversation)

@@ -81,6 +81,7 @@ def write(session: Session, conversation_id: int, *, sender_kind: str, body: obj
                         other.error, other.done = exc, True
     if draft.error is not None:
         raise draft.error
+    assert draft.result is not None, "a finished draft has a result or an error"
     message, conversation, created = draft.result
     # the rows as the group wrote them, without reading them back (two SELECTs a message)
     return (session.merge(message, load=False), session.merge(conversation, load=False),
@@ -154,13 +155,13 @@ def _write_one(conn: Connection, draft: Draft) -> None:
         body=fields["body"], attachment_id=fields["attachment_id"],
         order_no=fields["order_no"], customer_extra=fields["customer_extra"], sent_at=now)
     steps = service._apply_effects(conversation, message, agent, now)
-    changed = {name: getattr(conversation, name) for name in row.keys()
+    changed = {name: getattr(conversation, name) for name in row
                if getattr(conversation, name) != row[name]}
     if changed:
         conn.execute(update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == cid).values(**changed))
     values = {column.name: getattr(message, column.name) for column in _MESSAGES.c
               if column.name != "id"}
-    message.id = conn.execute(insert(_MESSAGES).values(**values)).inserted_primary_key[0]
+    message.id = conn.execute(insert(_MESSAGES).values(**values)).inserted_primary_key[0]  # type: ignore[index]
     history.write(conn, steps)
     # with their keys set they can join the caller's session as stored rows (merge, no SELECT)
     make_transient_to_detached(conversation)

@@ -14,8 +14,8 @@ write ("delay compensation") are worded in Chinese; what a buyer typed stays as 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from console.orders.explain import EN, normalise_lang
 

@@ -7,8 +7,8 @@ exception, because stores map their own codes and may send something new.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 EN = "en"
 ZH = "zh_CN"

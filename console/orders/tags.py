@@ -80,7 +80,7 @@ def remove_tag(order_no: str, raw: object, actor: User,
     tag = normalise_tag(raw)
     s = _session(session)
     gone = s.execute(delete(AgentTag).where(AgentTag.order_no == order_no,
-                                            AgentTag.tag == tag)).rowcount
+                                            AgentTag.tag == tag)).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     if gone:
         audit.record("tag_removed", actor=actor, order_no=order_no, tag=tag)
     s.commit()

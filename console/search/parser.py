@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import Callable, Iterable, Iterator
+from typing import Any
 
 from adapters.base import CATEGORIES, CENT, STATUSES, SearchQuery
 
@@ -237,7 +238,7 @@ def merge_filters(parsed: ParsedQuery, *, status: str | Iterable[str] | None = N
     is inclusive (the whole day).  Unknown values raise ``ValueError`` so the
     API can answer 400 instead of silently searching for something else.
     """
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     dropped: set[str] = set()
     statuses = _filter_values(status, STATUSES, "status")
     if statuses is not None:
@@ -604,6 +605,12 @@ _RELATIVE: list[tuple[re.Pattern[str], str]] = [
 
 def _take_dates(st: _State) -> None:
     today = st.now.date()
+    _take_calendar_dates(st, today)
+    _take_relative_dates(st, today)
+
+
+def _take_calendar_dates(st: _State, today: date) -> None:
+    """Dates named by their day: 2024-05-03, 5月3日, May 3, 3 May, 上月3号."""
     for m in st.matches(_ISO_DATE):
         _add_day(st, m, _safe_date(int(m[1]), int(m[2]), int(m[3])))
     for m in st.matches(_CN_REL_MONTH_DAY):
@@ -621,6 +628,10 @@ def _take_dates(st: _State) -> None:
         _add_day(st, m, _month_day(today, _MONTHS[m[1].lower()], int(m[2]), m[3]))
     for m in st.matches(_EN_DAY_MONTH):
         _add_day(st, m, _month_day(today, _MONTHS[m[2].lower()], int(m[1]), m[3]))
+
+
+def _take_relative_dates(st: _State, today: date) -> None:
+    """Dates counted from today: 3天前, last 7 days, yesterday, this week, 15号."""
     for m in st.matches(_DAYS_AGO):
         n = _count(m[1] or m[2])
         if n is not None:
@@ -759,6 +770,7 @@ def _count(token: str | None) -> int | None:
     if not token:
         return None
     token = token.lower()
+    n: int | None
     if token.isdigit():
         n = int(token)
     elif token in _EN_NUM:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Iterable, Mapping
 
 from rapidfuzz.distance import OSA
 
@@ -115,7 +115,7 @@ class _Probe:
     words: tuple[str, ...]
 
     @classmethod
-    def of(cls, parsed: ParsedQuery) -> "_Probe":
+    def of(cls, parsed: ParsedQuery) -> _Probe:
         digit_keys = tuple(k for k in parsed.keys if k.isdigit() and 10 <= len(k) <= 13)
         return cls(
             # an all-digit order number or QQ account may have been read as a phone

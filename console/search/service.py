@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
-from typing import Callable, Iterable, Sequence
 
 from adapters.base import Candidate, OrderStore, SearchQuery, StoreError
 

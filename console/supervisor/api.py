@@ -77,7 +77,17 @@ def _alerts() -> list[dict]:
         .order_by(StuckAlert.since)).scalars()]
 
 
+def _overall() -> tuple[list[str], list[list]]:
+    overall = _figures(None)["overall"]
+    return ["measure", "count", "median_s", "p90_s"], [
+        [m, overall[m]["count"], overall[m]["median"], overall[m]["p90"]]
+        for m in metrics.MEASURES]
+
+
 EXPORTS: dict[str, export.Table] = {
+    "overall": _overall,
+    "live": lambda: export.records_table(live.live_queue(db.session)["agents"],
+                                         ["name", "role", "presence", "active", "limit"]),
     "agents": lambda: export.metrics_table(_figures("agent")),
     "hours": lambda: export.metrics_table(_figures("hour")),
     "days": lambda: export.metrics_table(_figures("day")),

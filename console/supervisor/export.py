@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 MEASURE_COLUMNS = [f"{m}_{f}" for m in ("first_response", "assignment", "resolution", "handle")
                    for f in ("count", "median_s", "p90_s")]

@@ -13,7 +13,8 @@ def live_queue(session: Session) -> dict:
     """Waiting = a customer message no agent has answered yet; the queue = those nobody owns."""
     now = utcnow()
     c = Conversation
-    waiting = (c.waiting_since.is_not(None), c.status != "resolved")
+    # status IN (...) rather than != "resolved": it walks ix_chat_conv_queue, not the table
+    waiting = (c.status.in_(("open", "assigned")), c.waiting_since.is_not(None))
     count, oldest = session.execute(
         select(func.count(), func.min(c.waiting_since)).where(*waiting)).one()
     unassigned = session.execute(select(func.count()).where(

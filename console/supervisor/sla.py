@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -73,10 +73,12 @@ class Targets:
     resolution_s: int = 600
     hours: BusinessHours | None = None
 
-    def elapsed(self, start: datetime, end: datetime) -> float:
+    def elapsed(self, start: float, end: float) -> float:
+        """Seconds on the SLA clock between two epoch times."""
         if self.hours is not None:
-            return self.hours.elapsed(start, end)
-        return max(0.0, (end - start).total_seconds())
+            return self.hours.elapsed(datetime.fromtimestamp(start, timezone.utc),
+                                      datetime.fromtimestamp(end, timezone.utc))
+        return max(0.0, end - start)
 
     def as_json(self) -> dict:
         return {"first_response_s": self.first_response_s, "resolution_s": self.resolution_s,

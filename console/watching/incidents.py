@@ -47,10 +47,11 @@ def affected_chats(session: Session, order_nos: list[str]) -> dict[int, str]:
             select(ConversationOrder.conversation_id, ConversationOrder.order_no)
             .where(ConversationOrder.order_no.in_(order_nos))):
         found.setdefault(cid, order_no)
-    for cid, order_no in session.execute(
+    for cid, attached in session.execute(
             select(Conversation.id, Conversation.attached_order_no)
             .where(Conversation.attached_order_no.in_(order_nos))):
-        found.setdefault(cid, order_no)
+        if attached:
+            found.setdefault(cid, attached)
     return found
 
 

@@ -52,7 +52,7 @@ class Incident(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_by: Mapped[str | None] = mapped_column(String(80))
 
-    orders: Mapped[list["IncidentOrder"]] = relationship(
+    orders: Mapped[list[IncidentOrder]] = relationship(
         back_populates="incident", order_by="IncidentOrder.id")
 
 

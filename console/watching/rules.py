@@ -58,7 +58,7 @@ class StuckRules:
     thresholds: dict[tuple[str, str], int]
 
     @classmethod
-    def from_text(cls, text: str | None) -> "StuckRules":
+    def from_text(cls, text: str | None) -> StuckRules:
         return cls(parse_thresholds(text))
 
     def threshold(self, category: str | None, status: str) -> int | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from console.extensions import db
 from console.watching.watcher import build_watcher, socketio_emitter

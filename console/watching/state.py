@@ -57,11 +57,11 @@ class WatchState:
         same = previous is not None and previous.status == change.status
         category = change.category or (previous.category if previous else None)
         watched = Watched(
-            change.order_no, change.status, previous.since if same else change.at, category,
+            change.order_no, change.status, previous.since if same and previous else change.at, category,
             change.supplier or (previous.supplier if previous else None),
             change.operator or (previous.operator if previous else None),
             change.region or (previous.region if previous else None),
-            self.rules.threshold(category, change.status), flagged=same and previous.flagged)
+            self.rules.threshold(category, change.status), flagged=bool(same and previous and previous.flagged))
         self.orders[change.order_no] = watched
         since = watched.since.timestamp()
         if watched.threshold_s is not None and not watched.flagged:

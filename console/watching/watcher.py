@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -160,11 +160,11 @@ class Watcher:
     def _raise(self, session: Session, outage: Outage, now: datetime) -> Incident | None:
         """Open an incident for a new outage (or refresh the open one); the new one only is
         returned.  One closed within the last window is not reopened at once."""
-        incident = session.execute(select(Incident).where(
+        found = session.execute(select(Incident).where(
             Incident.dimension == outage.dimension, Incident.value == outage.value,
             Incident.state == "open")).scalar_one_or_none()
-        created = incident is None
-        if created:
+        created = found is None
+        if found is None:
             recently = session.execute(select(Incident.id).where(
                 Incident.dimension == outage.dimension, Incident.value == outage.value,
                 Incident.closed_at >= now - timedelta(seconds=self.rule.window_s))).first()
@@ -173,6 +173,8 @@ class Watcher:
             incident = Incident(dimension=outage.dimension, value=outage.value, state="open",
                                 opened_at=now)
             session.add(incident)
+        else:
+            incident = found
         incident.last_seen_at = now
         incident.window_orders, incident.bad_orders = outage.total, outage.bad
         incident.share, incident.baseline = outage.share, outage.baseline
@@ -195,8 +197,9 @@ class Watcher:
                 self.emit("stuck_orders", {"new": [alert_json(w.as_alert()) for w in flagged],
                                            "cleared": report.cleared})
             for incident_id in report.opened:
-                self.emit("incident", {"incident": incident_json(session.get(Incident,
-                                                                            incident_id))})
+                opened = session.get(Incident, incident_id)
+                if opened is not None:
+                    self.emit("incident", {"incident": incident_json(opened)})
         except Exception:  # telling clients is best effort: the DB already holds it all
             log.exception("order watcher: could not announce")
 

@@ -8,8 +8,8 @@ so a shop's pushes and its changes feed take the same path.  ``order_pushed`` (i
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Sequence
 
 from sqlalchemy import BigInteger, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column

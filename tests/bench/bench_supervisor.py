@@ -15,6 +15,7 @@ target of 100/s.  A live run then has another process change 100 orders a second
 20 s while the watcher ticks every second, and reports how far behind it ever was.
 
     python tests/bench/bench_supervisor.py
+    BENCH_SUPERVISOR_PARTS=dashboard python tests/bench/run.py supervisor   # one part
 """
 from __future__ import annotations
 
@@ -32,13 +33,18 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_detail import figures, free_port, signed_in, start_server  # noqa: E402
+from tests.bench.bench_detail import (  # noqa: E402
+    figures,
+    free_port,
+    signed_in,
+    start_server,
+)
 from tests.bench.bigstore import BENCH_DIR, STORE_NOW  # noqa: E402
 
 TARGET_P95_MS = 100.0
 TARGET_CHANGES_PER_S = 100
 CONVERSATIONS = int(float(os.environ.get("BENCH_CONVERSATIONS", "100000")))
-SAMPLES = int(os.environ.get("BENCH_SUPERVISOR_SAMPLES", "60"))
+SAMPLES = int(os.environ.get("BENCH_SUPERVISOR_SAMPLES", "40"))
 AGENTS = 50
 SPAN_DAYS = 90
 PASSWORD = "bench-pass-1"
@@ -121,16 +127,22 @@ def console_db(store_path: Path, count: int = CONVERSATIONS) -> Path:
 
 # --- the dashboard API ------------------------------------------------------------------
 
-def calls() -> dict[str, str]:
-    week = {"from": (STORE_NOW - timedelta(days=7)).isoformat(), "to": STORE_NOW.isoformat()}
-    month = {"from": (STORE_NOW - timedelta(days=30)).isoformat(), "to": STORE_NOW.isoformat()}
+def calls(shift_s: int = 0) -> dict[str, str]:
+    """The dashboard's calls for the 7-day (and a 30-day) range ending ``shift_s`` seconds
+    before the store's now: a new shift is a range nobody asked for yet (a cold answer)."""
+    end = STORE_NOW - timedelta(seconds=shift_s)
+    week = {"from": (end - timedelta(days=7)).isoformat(), "to": end.isoformat()}
+    month = {"from": (end - timedelta(days=30)).isoformat(), "to": end.isoformat()}
     q = lambda extra: "?" + urlencode(extra)  # noqa: E731
     return {
         "floor (unknown incident, 404)": "/api/incidents/0",
         "response-times, 7 days": "/api/metrics/response-times" + q(week),
-        "response-times group=agent, 7 days": "/api/metrics/response-times" + q({**week, "group": "agent"}),
-        "response-times group=hour, 7 days": "/api/metrics/response-times" + q({**week, "group": "hour"}),
-        "response-times group=day, 30 days": "/api/metrics/response-times" + q({**month, "group": "day"}),
+        "response-times group=agent, 7 days":
+            "/api/metrics/response-times" + q({**week, "group": "agent"}),
+        "response-times group=hour, 7 days":
+            "/api/metrics/response-times" + q({**week, "group": "hour"}),
+        "response-times group=day, 30 days":
+            "/api/metrics/response-times" + q({**month, "group": "day"}),
         "sla-breaches, 7 days": "/api/metrics/sla-breaches" + q(week),
         "live panel": "/api/supervisor/live",
         "stuck-order alerts": "/api/alerts/stuck-orders",
@@ -139,9 +151,22 @@ def calls() -> dict[str, str]:
     }
 
 
+def _time(session, url: str, expected: int) -> float:
+    started = time.perf_counter()
+    response = session.get(url)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != expected:
+        raise RuntimeError(f"{url}: HTTP {response.status_code}")
+    return elapsed
+
+
 def measure_dashboard(store_path: Path, samples: int = SAMPLES) -> dict[str, dict]:
+    """Two passes: *warm*, the same range every round (a supervisor reloading the page
+    within the answers' 15 s / 60 s memory), and *cold*, a new range every round, so
+    every answer is computed from the database."""
     database = console_db(store_path)
     store_url = f"sqlite:///{Path(store_path).resolve()}"
+    result: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="kamidesk-bench-") as folder:
         env = {"KAMIDESK_INSTANCE": folder, "KAMIDESK_DATABASE_URL": f"sqlite:///{database}",
                "KAMIDESK_STORE_URL": store_url, "KAMIDESK_SECRET_KEY": "bench-secret",
@@ -151,24 +176,21 @@ def measure_dashboard(store_path: Path, samples: int = SAMPLES) -> dict[str, dic
         try:
             base = f"http://127.0.0.1:{port}"
             session = signed_in(base)
-            wanted = calls()
-            times: dict[str, list[float]] = {name: [] for name in wanted}
-            for round_no in range(samples + 3):
-                for name, path in wanted.items():
-                    started = time.perf_counter()
-                    response = session.get(base + path)
-                    elapsed = (time.perf_counter() - started) * 1000
-                    expected = 404 if name.startswith("floor") else 200
-                    if response.status_code != expected:
-                        raise RuntimeError(f"{path}: HTTP {response.status_code}")
-                    if round_no >= 3:  # the first rounds warm caches
-                        times[name].append(elapsed)
-            sizes = {"conversations in 7 days": session.get(
-                base + wanted["response-times, 7 days"]).json()["conversations"]}
+            for mode in ("warm", "cold"):
+                times: dict[str, list[float]] = {name: [] for name in calls()}
+                for round_no in range(samples + 2):
+                    wanted = calls(0 if mode == "warm" else 1000 + round_no)
+                    for name, path in wanted.items():
+                        took = _time(session, base + path, 404 if name.startswith("floor") else 200)
+                        if round_no >= 2:  # the first rounds warm the process and the disk
+                            times[name].append(took)
+                result[mode] = {name: figures(values) for name, values in times.items()}
+            result["sizes"] = {"week": session.get(
+                base + calls()["response-times, 7 days"]).json()["conversations"]}
         finally:
             server.terminate()
             server.wait(timeout=30)
-    return {"times": {name: figures(values) for name, values in times.items()}, "sizes": sizes}
+    return result
 
 
 # --- the watcher ------------------------------------------------------------------------
@@ -207,8 +229,10 @@ def change_orders(url: str, count: int, rate: float | None, seed: int) -> None:
         for _ in range(min(batch, count - first)):
             order_id = rng.choice(ids)
             status[order_id] = STEPS.get(status[order_id], "processing")
-            moves.append({"status": status[order_id], "at": datetime.now(timezone.utc),
-                          "id": order_id})
+            # the text SQLAlchemy stores for a UtcDateTime on SQLite (naive UTC): the
+            # driver's own datetime text has a "+00:00" suffix that sorts after it
+            at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+            moves.append({"status": status[order_id], "at": at, "id": order_id})
         with engine.begin() as conn:
             conn.execute(update, moves)
         if rate:
@@ -269,23 +293,40 @@ def run(store_path: Path, report) -> dict:
     with engine.connect() as conn:
         orders = conn.execute(text("SELECT count(*) FROM orders")).scalar_one()
     engine.dispose()
-    dash = measure_dashboard(Path(store_path))
+    parts = os.environ.get("BENCH_SUPERVISOR_PARTS", "dashboard,watcher").split(",")
+    dash = measure_dashboard(Path(store_path)) if "dashboard" in parts else None
+    if dash is not None:
+        _dashboard_table(report, dash, orders)
+    watch = measure_watcher() if "watcher" in parts else None
+    if watch is not None:
+        _watcher_line(report, watch)
+    return {"dashboard": dash, "watcher": watch}
+
+
+def _dashboard_table(report, dash: dict, orders: int) -> None:
     report.line(f"{orders:,} orders in the store, {CONVERSATIONS:,} conversations over "
-                f"{SPAN_DAYS} days in the console DB "
-                f"({dash['sizes']['conversations in 7 days']:,} in the 7-day range); "
-                f"one supervisor, {SAMPLES} rounds of every call through gunicorn "
-                f"(1 worker, 4 threads), one request at a time; ms end to end. "
-                f"Target p95 ≤ {TARGET_P95_MS:.0f} ms.")
-    times = dash["times"]
-    floor = times["floor (unknown incident, 404)"]["p50"]
+                f"{SPAN_DAYS} days in the console DB ({dash['sizes']['week']:,} in the "
+                f"7-day range); one supervisor, {SAMPLES} rounds of every call through "
+                "gunicorn (1 worker, 4 threads), one request at a time; ms end to end. "
+                "*warm*: the same range each round (the page reloaded: answers are kept "
+                "15 s, analytics 60 s); *cold*: a new range each round, every answer "
+                f"computed. Target p95 ≤ {TARGET_P95_MS:.0f} ms.")
     rows = []
-    for name, f in times.items():
+    floors = {mode: dash[mode]["floor (unknown incident, 404)"]["p50"] for mode in ("warm", "cold")}
+    for name in dash["warm"]:
+        row = [name]
+        for mode in ("warm", "cold"):
+            f = dash[mode][name]
+            row += [round(f["p50"], 1), round(f["p95"], 1), round(f["p50"] / floors[mode], 1)]
         verdict = "" if name.startswith("floor") else \
-            ("ok" if f["p95"] <= TARGET_P95_MS else "MISSED")
-        rows.append([name, round(f["p50"], 1), round(f["p95"], 1), round(f["max"], 1),
-                     round(f["p50"] / floor, 1), verdict])
-    report.table(["call", "p50 ms", "p95 ms", "max ms", "p50 / floor", "target"], rows)
-    watch = measure_watcher()
+            ("ok" if dash["warm"][name]["p95"] <= TARGET_P95_MS else "MISSED") + " / " + \
+            ("ok" if dash["cold"][name]["p95"] <= TARGET_P95_MS else "MISSED")
+        rows.append(row + [verdict])
+    report.table(["call", "warm p50 ms", "warm p95 ms", "warm p50/floor", "cold p50 ms",
+                  "cold p95 ms", "cold p50/floor", "target warm / cold"], rows)
+
+
+def _watcher_line(report, watch: dict) -> None:
     report.line(f"Watcher: a backlog of {watch['backlog']:,} order changes absorbed in "
                 f"{watch['cpu_s']:.1f} CPU s ({watch['wall_s']:.1f} s wall): "
                 f"**{watch['per_s']:,.0f} changes/s on one core** (target "
@@ -295,7 +336,6 @@ def run(store_path: Path, report) -> dict:
                 f"{watch['live_cpu_s']:.1f} s, at most "
                 f"{watch['live_lag_max_s'] if watch['live_lag_max_s'] is not None else 0:.1f} s "
                 "behind the newest change (ticks every second).")
-    return {"dashboard": dash, "watcher": watch}
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ unsold card keys on its shelf.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
 
 import pytest
 

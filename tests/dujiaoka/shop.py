@@ -8,10 +8,10 @@ refunds or categories, so those facts are gone.  Nothing here imports the adapte
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, text

@@ -84,3 +84,25 @@ def test_outage_incident_notice_reaches_the_affected_chat(page, console_server):
     assert any("back by 15:00" in body for body in bodies)
     page.locator(".sv-incident").first.get_by_role("button", name="Close incident").click()
     page.locator("#incidents", has_text="No incident").wait_for()
+
+
+def test_agent_sees_stuck_orders_and_opens_the_customers_chat(page, console_server):
+    url = console_server.url
+    page.goto(url + "/login?next=/alerts")
+    page.fill("input[name=name]", "agent")
+    page.fill("input[name=password]", "agent-pass-1")
+    page.click("#signin")
+    row = page.locator("#stuck-rows tr[data-order]").first
+    row.wait_for(timeout=20000)
+    order_no = row.get_attribute("data-order")
+    assert page.locator("#alerts-count").inner_text() != "0"
+    assert page.locator("a.sv-export").count() == 0  # exports are for supervisors
+    row.get_by_role("button", name="Chat with the customer").click()
+    page.wait_for_url("**/inbox#c=*")
+    page.locator("#pane-title").wait_for()
+    # back on the alerts page the same order now offers its open chat
+    page.goto(url + "/alerts")
+    again = page.locator(f'#stuck-rows tr[data-order="{order_no}"] a.open-chat')
+    again.wait_for()
+    assert again.get_attribute("href").startswith("/inbox#c=")
+    assert page.goto(url + "/supervisor").status == 403

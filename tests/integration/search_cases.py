@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
-from typing import Callable, Iterable
 
 from adapters.base import Order
 

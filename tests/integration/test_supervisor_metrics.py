@@ -186,3 +186,25 @@ def test_api_groups_and_refuses_bad_input(app, client, auth, scripted):
     assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_parameter"
     listed = client.get("/api/metrics/sla-breaches?from=2026-11-20&to=2026-11-20").json
     assert listed["total"] == 3
+
+
+def test_the_same_figures_on_a_postgresql_console_db(tmp_path, pg_console_url, clock):
+    from console.people import save_user
+    from tests.conftest import make_app
+    app = make_app(tmp_path, DATABASE_URL=pg_console_url)
+    with app.app_context():
+        alice = AgentRef.of(save_user("alice", "agent", "alice-pass-1")[0])
+        cid = service.start_conversation(db.session, None, "en").id
+        _say(clock, cid, 0, "customer")
+        _say(clock, cid, 150, "agent", alice)
+        clock.set(300)
+        service.resolve(db.session, cid, alice)
+        answer = metrics.response_times(db.session, T0 - timedelta(hours=1),
+                                        T0 + timedelta(hours=1), Targets(), SHANGHAI, "hour",
+                                        now=NOW)
+        db.session.remove()
+        db.engine.dispose()
+    assert answer["overall"]["first_response"] == {"count": 1, "median": 150.0, "p90": 150.0}
+    assert answer["overall"]["handle"]["median"] == 150.0
+    assert answer["sla"]["first_response"] == {"count": 1, "breached": 1, "rate": 1.0}
+    assert answer["rows"][10]["conversations"] == 1

@@ -68,6 +68,11 @@ def test_every_table_exports_as_csv(app, client, auth):
     assert agents[0]["conversations"] == "1" and agents[0]["first_response_count"] == "1"
     hours = _csv(client.get("/api/supervisor/export/hours.csv"))
     assert len(hours) == 24 and sum(int(r["conversations"]) for r in hours) == 1
+    overall = {r["measure"]: r for r in _csv(client.get("/api/supervisor/export/overall.csv"))}
+    assert overall["first_response"]["count"] == "1" and set(overall) == {
+        "first_response", "assignment", "resolution", "handle"}
+    assert [r["name"] for r in _csv(client.get("/api/supervisor/export/live.csv"))] == \
+        ["admin", "agent", "supervisor"]
     for table in ("days", "breaches", "stuck", "incidents", "products", "suppliers",
                   "order-hours", "tickets"):
         response = client.get(f"/api/supervisor/export/{table}.csv")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
-from typing import Iterator
 
 from flask import Flask, abort, jsonify, request
 from werkzeug.exceptions import NotFound

@@ -112,3 +112,20 @@ def test_business_hours_count_only_opening_time():
         parse_business_hours("nine to five", zone)
     assert night.elapsed(datetime(2026, 11, 21, 1, 0, tzinfo=zone),
                          datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc)) == 3600
+
+
+def test_recent_answers_expire_and_are_kept_per_key(monkeypatch):
+    from console.supervisor import recent
+    clock = [100.0]
+    monkeypatch.setattr(recent.time, "monotonic", lambda: clock[0])
+    memory = recent.Recent(15.0, entries=2)
+    calls = []
+
+    def compute(value):
+        return lambda: calls.append(value) or value
+
+    assert memory.get("a", compute(1)) == 1 and memory.get("a", compute(2)) == 1
+    assert memory.get("b", compute(3)) == 3
+    clock[0] += 15.1
+    assert memory.get("a", compute(4)) == 4
+    assert calls == [1, 3, 4]
