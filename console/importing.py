@@ -7,7 +7,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from adapters.base import ImportReport, InvalidOrder, Order, OrderStore, loader_of
-from adapters.orders_jsonl import read_jsonl
+from adapters.orders_jsonl import capped_lines, read_jsonl
 
 BAR_EVERY = 2000  # lines between progress-bar updates (each costs a little)
 
@@ -37,7 +37,7 @@ def import_file(store: OrderStore, path: Path, progress: bool = True) -> ImportR
 
     def good_orders() -> Iterator[Order]:
         with path.open("rb") as handle:
-            for line_no, item in read_jsonl(counted(handle)):
+            for line_no, item in read_jsonl(counted(capped_lines(handle))):
                 if isinstance(item, InvalidOrder):
                     errors.append((line_no, item.message))
                 else:

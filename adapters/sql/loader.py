@@ -84,10 +84,11 @@ def write_rows(conn: Connection, table: Table, columns: Sequence[str], rows: lis
         conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
         return
     driver = conn.connection.driver_connection
-    with driver.cursor() as cursor:  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    assert driver is not None  # a live transaction always has its driver connection
+    with driver.cursor() as cursor, \
+            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def long_work(conn: Connection) -> Connection:

@@ -476,6 +476,13 @@ EXACT_TIME_SLACK, ROUGH_TIME_SLACK = 60, 90
 
 def _take_times(st: _State) -> None:
     """Times of day become one ranked window; the day words ("昨晚") stay for the dates."""
+    _take_cn_times(st)
+    _take_en_times(st)
+    if st.time_window is None:
+        _take_period(st)
+
+
+def _take_cn_times(st: _State) -> None:
     for m in st.matches(_CN_TIME):
         hour = _count(m[3])
         minute = 30 if m[4] else _count(m[5]) if m[5] else 0
@@ -484,9 +491,7 @@ def _take_times(st: _State) -> None:
         period = m[2]
         if not period and m[3] == "一" and not (m[4] or m[5] or m[6]):
             continue  # "快一点", "便宜一点": "a little", not one o'clock
-        if period in _PM and hour < 12:
-            hour += 12
-        elif period == "中午" and hour < 6:
+        if period in _PM and hour < 12 or period == "中午" and hour < 6:
             hour += 12
         elif period in ("凌晨", "半夜") and hour == 12:
             hour = 0
@@ -498,6 +503,9 @@ def _take_times(st: _State) -> None:
             slack = 45 if not m[6] else ROUGH_TIME_SLACK
         start = m.start(3) if m[1] else m.start()
         _set_time(st, m, (hour % 24) * 60 + minute, slack, start)
+
+
+def _take_en_times(st: _State) -> None:
     for m in st.matches(_EN_TIME):
         hour, minute = int(m[2]), int(m[3] or 0)
         if not 1 <= hour <= 12:
@@ -509,13 +517,16 @@ def _take_times(st: _State) -> None:
         rough = (m[1] and m[1].lower() != "at") or m[4]
         _set_time(st, m, int(m[2]) * 60 + int(m[3]), ROUGH_TIME_SLACK if rough else 45,
                   m.start())
-    if st.time_window is None:
-        for m in _PERIOD_ALONE.finditer(st.s):
-            word = (m[1] or m[2] or m[3]).lower()
-            minute, slack = _PERIODS[word]
-            st.time_window = TimeWindow(minute, slack, m.group().strip(), st.tz)
-            st.fragments.append(Fragment("time", m.group().strip(), word, m.start()))
-            break  # not consumed: "昨晚" is also a day, "night" a stop word
+
+
+def _take_period(st: _State) -> None:
+    """A part of the day alone ("昨晚", "下午"): its whole window, the text left as it is."""
+    for m in _PERIOD_ALONE.finditer(st.s):
+        word = (m[1] or m[2] or m[3]).lower()
+        minute, slack = _PERIODS[word]
+        st.time_window = TimeWindow(minute, slack, m.group().strip(), st.tz)
+        st.fragments.append(Fragment("time", m.group().strip(), word, m.start()))
+        return  # not consumed: "昨晚" is also a day, "night" a stop word
 
 
 def _set_time(st: _State, m: re.Match[str], minute: int, slack: int, start: int) -> None:
@@ -845,6 +856,7 @@ def _more_than_step(value: int) -> int:
 
 
 def _take_range(st: _State, m: re.Match[str]) -> None:
+    units: tuple[str | None, ...]
     if m[1] is not None:
         low_text, high_text, units = m[1], m[3], (m[2], m[4])
     else:

@@ -219,7 +219,7 @@ def build_slip_cases(orders: list[Order], now: datetime, tz: tzinfo) -> list[Cas
 
     picked: list[Order] = []
     for digits in (True, False, True, False, False):
-        o = _first(orders, lambda o: email_ok(o, digits) and o not in picked)
+        o = _first(orders, lambda o, digits=digits: email_ok(o, digits) and o not in picked)
         picked.append(o)
     zh1, en1, zh2, en2, en3 = picked
     slip = lambda o: f"{local_of(o)}@{EMAIL_DOMAIN_SLIPS[domain_of(o)]}"  # noqa: E731
@@ -254,7 +254,8 @@ def build_slip_cases(orders: list[Order], now: datetime, tz: tzinfo) -> list[Cas
 
     picked = []
     for dashed, chars in ((True, 8), (True, 9), (False, 10), (True, 10), (True, 10), (False, 9)):
-        picked.append(_first(orders, lambda o: secret_ok(o, dashed, chars) and o not in picked))
+        picked.append(_first(orders, lambda o, dashed=dashed, chars=chars:
+                             secret_ok(o, dashed, chars) and o not in picked))
     a, b, c, d, e, f = picked
     sec = lambda o, n: secret_piece(o.card_keys[0].secret, n)  # noqa: E731
     cases += [
@@ -284,7 +285,8 @@ def build_slip_cases(orders: list[Order], now: datetime, tz: tzinfo) -> list[Cas
         per_day = Counter((day_of(o), name_of(o)) for o in orders if name_of(o))
         chosen: list[Order] = []
         for _ in range(2):
-            o = _first(orders, lambda o: name_of(o) and o not in chosen
+            o = _first(orders, lambda o, name_of=name_of, chosen=chosen, fits=fits,
+                       per_day=per_day: name_of(o) and o not in chosen
                        and fits[(day_of(o), name_of(o), o.amount_paid)] == 1
                        and per_day[(day_of(o), name_of(o))] >= 2
                        and o.amount_paid == o.amount_paid.to_integral_value()
@@ -315,7 +317,8 @@ def build_slip_cases(orders: list[Order], now: datetime, tz: tzinfo) -> list[Cas
     chosen = []
     for category, lang in (("video_membership", "zh"), ("video_membership", "en"),
                            ("phone_topup", "zh"), ("data_topup", "en")):
-        o = _first(orders, lambda o: o.product.category == category and tail_of(o)
+        o = _first(orders, lambda o, category=category: o.product.category == category
+                   and tail_of(o)
                    and in_last_month(o) and o not in chosen
                    and fits[(tail_of(o), category)] == 1 and tails[tail_of(o)] >= 3
                    and not (o.recipient_account or "").endswith(tail_of(o)))
