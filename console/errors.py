@@ -69,8 +69,9 @@ def register_error_handlers(app: Flask) -> None:
         with contextlib.suppress(Exception):  # the connection may be gone: nothing to undo
             db.session.rollback()
         app.logger.warning("console database unavailable: %s", str(exc).splitlines()[0][:200])
-        message = ("The console database is busy or unreachable; nothing was changed. "
-                   "Try again in a moment.")
+        message = ("The console database is busy or unreachable, so nothing of this was "
+                   "recorded. Send the same request again in a moment (an action with the "
+                   "same Idempotency-Key is finished, never done twice).")
         try:
             return error_response(503, "console_db_unavailable", message)
         except Exception:  # noqa: BLE001 - the page itself needs the DB (who is signed in)

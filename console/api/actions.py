@@ -94,7 +94,8 @@ def _reveal_new_keys(order_no: str, body: dict) -> None:
     for shown in body.get("action", {}).get("new_keys") or []:
         found = reveal_key(get_store(), order_no, _actor(), serial=shown.get("serial"),
                            via="reissue_replay")
-        shown["secret"], shown["secret_masked"] = found.key.secret, False
+        shown["secret"] = found.key.secret
+        shown.pop("secret_masked", None)  # the replay answers exactly like the first time
 
 
 @bp.post("/orders/<order_no>/cancel")

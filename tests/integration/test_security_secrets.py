@@ -24,6 +24,7 @@ def test_reissued_secret_is_not_kept_and_a_replay_is_an_audited_reveal(app, shop
     replay = api("POST", "/api/orders/A-DELIV/reissue", body={"reason": "dead key"}, key="k-1")
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert replay.json["action"]["new_keys"][0]["secret"] == secret
+    assert replay.json == first.json  # the same answer, the key read again
     assert audit_kinds(app, "A-DELIV") == ["reissue", "reveal_key"]
     with app.app_context():
         from console.models import AuditRecord

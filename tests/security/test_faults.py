@@ -195,6 +195,7 @@ def test_a_locked_console_db_answers_503_and_writes_nothing(tmp_path):
             assert answer.get_json()["error"]["code"] == "console_db_unavailable"
         page = client.get("/orders/F-2", headers=headers)
         assert page.status_code == 503 and b"console database is busy" in page.data
+        assert b"nothing of this was recorded" in page.data
     assert store_refunded(f"sqlite:///{tmp_path / 'store.db'}", "F-2") == "0.00"
     assert console_rows(f"sqlite:///{console_path}", "audit_records") == before
     assert console_rows(f"sqlite:///{console_path}", "order_notes") == 0
