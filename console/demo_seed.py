@@ -119,8 +119,9 @@ def _pending_large_refund(store: OrderStore, session: Session, agent: User) -> i
 # --- a customer waiting in the chat queue, who asked for an edit -------------------------------
 
 def _editable_order(store: OrderStore) -> Order | None:
-    """A paid order not delivered yet (a top-up, so the recipient account can change)."""
-    for order_no in _candidates(store, {"paid", "processing"}):
+    """The newest paid order not delivered yet (a top-up, so the recipient account can
+    change); order numbers start with their date, so the last sorted is the newest."""
+    for order_no in reversed(_candidates(store, {"paid", "processing"})):
         order = store.get(order_no)
         if order.recipient_account and rules.refusal_to_edit(order) is None:
             return order

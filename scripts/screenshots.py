@@ -72,7 +72,7 @@ def shoot(url: str, facts: dict, out: Path) -> None:
         english = browser.new_context(locale="en-US", viewport=VIEWPORT)
         page = sign_in(english, url, "agent", "/")
         tail = facts["phone"][-4:] or "8888"
-        page.fill("#q", f"phone ending {tail} last month")
+        page.fill("#q", "腾讯Q币 last month")
         page.wait_for_timeout(1200)
         page.screenshot(path=str(out / "screenshot-search.png"))
 
