@@ -267,6 +267,16 @@ class SearchQuery:
     # the bounded candidate set first but others are not excluded.  Dimensions not
     # named here (the agent's explicit filters) narrow as above.
     soft: frozenset[str] = frozenset()
+    # Whole emails as the customer typed them, lower case, maybe with one slip in the
+    # local part or the domain ("zhangsan@qq.con"); also in ``keys`` for stores that only
+    # look emails up by equality.  A store that can, finds their one-slip neighbours too.
+    emails: tuple[str, ...] = ()
+    # Pieces of a card-key secret or serial, letters and digits only, upper case, 6+
+    # characters ("NAB4NQ3L" for "NAB4-NQ3L" read off a screenshot).  A store that keeps
+    # keys may match them anywhere inside a secret or serial, allowing one slip; stores
+    # without key search ignore them.  Orders found this way carry the hit "code" (or
+    # "code~" for a match with one slip).
+    codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

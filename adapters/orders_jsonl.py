@@ -61,7 +61,7 @@ from adapters.base import (
 
 __all__ = [
     "parse_order", "parse_line", "dump_order", "dump_line", "read_jsonl", "write_jsonl",
-    "MAX_QUANTITY", "MAX_LINE_BYTES", "TEXT_LIMITS",
+    "MAX_QUANTITY", "MAX_LINE_BYTES", "TEXT_LIMITS", "capped_lines",
 ]
 
 MAX_QUANTITY = 2**31 - 1  # fits every SQL INTEGER column the stores use
@@ -102,6 +102,8 @@ def _type_name(value: object) -> str:
 
 
 def _obj(value: object, name: str) -> Mapping[str, Any]:
+    if type(value) is dict:  # what json gives: skip the slow abstract-class check
+        return value
     if not isinstance(value, Mapping):
         raise InvalidOrder(f"{name} must be an object, got {_type_name(value)}")
     return value
@@ -438,24 +440,30 @@ def dump_line(order: Order) -> str:
 
 # --- files -----------------------------------------------------------------
 
-def _lines(source: str | os.PathLike[str] | IO[Any]) -> Iterator[bytes | str]:
+def _lines(source: str | os.PathLike[str] | IO[Any] | Iterable[bytes]
+           ) -> Iterator[bytes | str]:
     """Lines of a path, or of an open file; from a path a line is never held whole past
     ``MAX_LINE_BYTES`` (its start stands for it, and ``parse_line`` refuses it)."""
     if not isinstance(source, (str, os.PathLike)):
         yield from source
         return
     with open(source, "rb") as handle:
-        while True:
-            line = handle.readline(MAX_LINE_BYTES + 1)
-            if not line:
-                return
-            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
-                    pass
-            yield line
+        yield from capped_lines(handle)
 
 
-def read_jsonl(source: str | os.PathLike[str] | IO[Any]
+def capped_lines(handle: IO[bytes]) -> Iterator[bytes]:
+    """The lines of a binary file, none held whole past ``MAX_LINE_BYTES``."""
+    while True:
+        line = handle.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                pass
+        yield line
+
+
+def read_jsonl(source: str | os.PathLike[str] | IO[Any] | Iterable[bytes]
                ) -> Iterator[tuple[int, Order | InvalidOrder]]:
     """Stream ``(line_number, order or error)`` from a path or an open file, one line at a time.
 

@@ -3,8 +3,13 @@
 Each kind of fragment is a *channel* answered by one index:
 
 * exact keys (order number, transaction id, phone, email, IP, recipient, buyer
-  account, card serial, a whole card secret) by B-tree indexes, and when a long
-  key finds nothing, its one-edit neighbours (typos) by the same indexes;
+  account, card serial, a whole card secret) by B-tree indexes, and when a key
+  finds nothing, its one-edit neighbours (typos) by the same indexes;
+* whole emails with one slip in the local part or the domain: their one-edit
+  neighbours through the email and recipient indexes;
+* pieces of card-key secrets and serials (letters and digits only) by a second
+  trigram index over each order's normalised keys (``order_key_text``); a piece
+  with one slip is found through its intact half and checked in Python;
 * phone tails by ``order_phone_tails`` (the buyer's *and* the topped-up phone);
 * substrings of 3+ characters by a trigram index over a compact per-order text
   (SQLite FTS5 ``trigram``, PostgreSQL ``pg_trgm`` GIN);
@@ -29,6 +34,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from rapidfuzz.distance import OSA
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -51,6 +57,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.base import Candidate, SearchQuery
+from adapters.sql.loader import long_work
 from adapters.sql.rows import summary_from_row, summary_select, to_cents
 from adapters.sql.schema import buyers, card_keys, order_tags, orders, payments, products
 
@@ -58,16 +65,23 @@ CHANNEL_CAP = 1000          # index entries one fragment may contribute
 SKU_CAP = 400               # orders of fuzzily matched products (a weak, broad channel)
 PICK_CHUNK = 5000           # ids per "IN (...)" when ranking the pool
 INDEX_BATCH = 20_000        # orders indexed per transaction
-INDEX_VERSION = 2           # bump when what is indexed changes: the index is rebuilt
+INDEX_VERSION = 3           # bump when what is indexed changes: the index is rebuilt
 TYPO_MIN, TYPO_MAX = 12, 32  # keys whose one-edit neighbours are looked up (whole ids)
+ACCOUNT_TYPO_MIN = 8        # shorter accounts and phones: one-edit neighbours hit strangers
 TYPO_KEYS = 3
+EMAIL_TYPO_MIN = 6          # local part + domain characters below which a slip is not sought
+CODE_MIN = 6                # letters+digits of a card-key piece worth looking up
+CODE_SLIP_MIN = 8           # a piece with one slip is sought through halves of 4+
+CODE_CAP = 500              # orders one half of a piece may bring for checking
+STRONG_SUBSTRING = 8        # a substring this long that finds few orders is as good as a key
+STRONG_SUBSTRING_HITS = 20
 NARROW_AMOUNT_CENTS = 200   # amount windows up to this many cents are looked up value by value
 NARROW_DAYS = 31            # date windows up to this long drive a filter-only search
 MAX_TRIGRAMS = 4            # trigrams asked of the index per substring
 DATE_SLACK = timedelta(days=3)  # how far a soft date is stretched for product orders
 SECRET_MIN = 8              # shorter secrets are not worth an exact lookup
 UNION_TERMS = 250           # per-value index walks in one statement (SQLite allows 500)
-KEY_CHANNELS = frozenset({"key", "key~"})
+KEY_CHANNELS = frozenset({"key", "key~", "email~", "code"})
 SOFT_DIMENSIONS = frozenset({"amount", "created", "statuses", "categories"})
 
 search_meta = MetaData()
@@ -94,6 +108,14 @@ card_secret_digests = Table(
     Column("order_id", BigInteger, primary_key=True),
     Index("ix_card_secret_digests_order", "order_id"),
 )
+# Card-key serials and secrets, letters and digits only, upper case, one order per row:
+# pieces of a key read off a screenshot are matched here (SQLite FTS5 trigram table,
+# PostgreSQL pg_trgm GIN), never in ``order_text``, so ordinary words never hit a secret.
+order_key_text = Table(
+    "order_key_text", search_meta,
+    Column("order_id", BigInteger, primary_key=True),
+    Column("body", Text, nullable=False),
+)
 search_index_state = Table(
     "search_index_state", search_meta,
     Column("name", String(40), primary_key=True),
@@ -115,16 +137,19 @@ def _is_sqlite(engine_or_conn) -> bool:
 def ensure_search_index(engine: Engine) -> None:
     """Create the search tables; rebuild them when they were made by an older version."""
     with engine.begin() as conn:
+        long_work(conn)  # emptying the old index of a big store takes a while
         if _is_sqlite(conn):
-            conn.exec_driver_sql(
-                "CREATE VIRTUAL TABLE IF NOT EXISTS order_text "
-                "USING fts5(body, tokenize='trigram')")
+            for name in ("order_text", "order_key_text"):
+                conn.exec_driver_sql(
+                    f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} "
+                    "USING fts5(body, tokenize='trigram')")
         else:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            order_text.create(conn, checkfirst=True)
-            conn.exec_driver_sql(
-                "CREATE INDEX IF NOT EXISTS ix_order_text_trgm ON order_text "
-                "USING gin (body gin_trgm_ops)")
+            for table in (order_text, order_key_text):
+                table.create(conn, checkfirst=True)
+                conn.exec_driver_sql(
+                    f"CREATE INDEX IF NOT EXISTS ix_{table.name}_trgm ON {table.name} "
+                    "USING gin (body gin_trgm_ops)")
         for table in (order_phone_tails, card_secret_digests, search_index_state):
             table.create(conn, checkfirst=True)
         ix_order_tags_tag_order.create(conn, checkfirst=True)
@@ -134,6 +159,7 @@ def ensure_search_index(engine: Engine) -> None:
         conn.execute(delete(order_phone_tails))
         conn.execute(delete(card_secret_digests))
         conn.exec_driver_sql("DELETE FROM order_text")
+        conn.exec_driver_sql("DELETE FROM order_key_text")
         _set_state(conn, "indexed_through", 0)
         _set_state(conn, "version", INDEX_VERSION)
     refresh_search_index(engine)
@@ -157,17 +183,21 @@ def refresh_search_index(engine: Engine, order_ids: list[int] | None = None) -> 
     New orders go in batches, each its own transaction that also moves the
     high-water mark, so an interrupted load resumes instead of starting over.
     """
-    if order_ids:
-        with engine.begin() as conn:
-            for part in _chunks(sorted(set(order_ids)), 1000):
-                _index(conn, orders.c.id.in_(part), part, replace=True)
     with engine.connect() as conn:
         done = _state(conn, "indexed_through") or 0
         top = conn.execute(select(func.max(orders.c.id))).scalar() or 0
+    # changed orders above the high-water mark (an interrupted load) are indexed below
+    changed = sorted({i for i in order_ids or () if i <= done})
+    if changed:
+        with engine.begin() as conn:
+            long_work(conn)
+            for part in _chunks(changed, 1000):
+                _index(conn, orders.c.id.in_(part), part, replace=True)
     while done < top:
         upto = min(done + INDEX_BATCH, top)
         with engine.begin() as conn:
-            _index(conn, and_(orders.c.id > done, orders.c.id <= upto), None, replace=False)
+            _index(long_work(conn), and_(orders.c.id > done, orders.c.id <= upto), None,
+                   replace=False)
             _set_state(conn, "indexed_through", upto)
         done = upto
 
@@ -177,6 +207,7 @@ def _index(conn: Connection, where, ids: list[int] | None, replace: bool) -> Non
         for table in (order_phone_tails, card_secret_digests):
             conn.execute(delete(table).where(table.c.order_id.in_(ids)))
     _write_bodies(conn, _body_query(where), replace)
+    _write_key_bodies(conn, where, ids if replace else None)
     _write_tails(conn, where)
     _write_digests(conn, where)
 
@@ -214,6 +245,40 @@ def _write_bodies(conn: Connection, query, replace: bool) -> None:
     conn.exec_driver_sql(
         f"INSERT INTO order_text (order_id, body) {compiled} "
         "ON CONFLICT (order_id) DO UPDATE SET body = EXCLUDED.body")
+
+
+def normalise_code(text: str) -> str:
+    """Letters and digits only, upper case: how card-key serials and secrets are compared."""
+    return _NON_ALNUM.sub("", text).upper()
+
+
+def _write_key_bodies(conn: Connection, where, replaced: list[int] | None) -> None:
+    """Each order's keys, normalised, serials and secrets apart (a piece never spans two)."""
+    if replaced and _is_sqlite(conn):
+        marks = ",".join("?" * len(replaced))
+        conn.exec_driver_sql(f"DELETE FROM order_key_text WHERE rowid IN ({marks})",
+                             tuple(replaced))
+    elif replaced:
+        conn.execute(delete(order_key_text).where(order_key_text.c.order_id.in_(replaced)))
+    rows = conn.execute(select(card_keys.c.order_id, card_keys.c.serial, card_keys.c.secret)
+                        .select_from(orders).join(card_keys, card_keys.c.order_id == orders.c.id)
+                        .where(where).order_by(card_keys.c.order_id))
+    bodies: dict[int, list[str]] = {}
+    for order_id, serial, secret in rows:
+        parts = bodies.setdefault(order_id, [])
+        parts.extend(p for p in (normalise_code(serial or ""), normalise_code(secret or ""))
+                     if p and p not in parts)
+    if not bodies:
+        return
+    values = [{"order_id": i, "body": " ".join(parts)} for i, parts in bodies.items() if parts]
+    if _is_sqlite(conn):
+        conn.exec_driver_sql("INSERT OR REPLACE INTO order_key_text (rowid, body) VALUES (?, ?)",
+                             [(v["order_id"], v["body"]) for v in values])
+        return
+    from sqlalchemy.dialects.postgresql import insert
+    stmt = insert(order_key_text)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["order_id"],
+                                            set_={"body": stmt.excluded.body}), values)
 
 
 def phone_tail(value: str | None) -> str | None:
@@ -275,6 +340,7 @@ class _Channel:
     name: str
     ids: list[int]
     complete: bool = True
+    strong: bool = False  # picked before the merely many (a long fragment found few orders)
 
 
 @dataclass
@@ -400,6 +466,13 @@ def _channels(conn: Connection, query: SearchQuery, filters: _Filters) -> list[_
         if not exact:
             channels.append(_Channel("key~", _by_typo(conn, keys)))
         found = bool(exact or channels[-1].ids)
+    for email in dict.fromkeys(e.strip().lower() for e in query.emails):
+        if not found and "@" in email and len(email) - 1 >= EMAIL_TYPO_MIN:
+            channels.append(_Channel("email~", _by_email_slip(conn, email)))
+    normal_keys = {normalise_code(k) for k in keys}
+    for code in dict.fromkeys(normalise_code(c) for c in query.codes):
+        if len(code) >= CODE_MIN and not (found and code in normal_keys):
+            channels.extend(_by_code(conn, code))
     if query.phone_tails:
         channels.append(_by_tails(conn, query.phone_tails))
     # a key that found its order need not be looked for again as a substring
@@ -423,20 +496,28 @@ def _by_keys(conn: Connection, keys: list[str]) -> list[int]:
     queries = [
         select(orders.c.id).where(orders.c.order_no.in_(variants)),
         select(orders.c.id).where(orders.c.buyer_ip.in_(variants)),
-        select(orders.c.id).where(orders.c.recipient_account.in_(variants)),
         select(payments.c.order_id).where(payments.c.transaction_id.in_(variants)),
         select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
-        .where(buyers.c.phone.in_(variants)),
-        select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
         .where(buyers.c.email.in_(lowered)),
-        select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
-        .where(buyers.c.account.in_(variants)),
-        select(card_keys.c.order_id).where(card_keys.c.serial.in_(variants),
-                                           card_keys.c.order_id.is_not(None)),
+        *_account_lookups(variants),
         select(card_secret_digests.c.order_id).where(
             card_secret_digests.c.digest.in_([secret_digest(k) for k in keys])),
     ]
     return _union_ids(conn, queries)[:CHANNEL_CAP * 2]
+
+
+def _account_lookups(values: list[str]) -> list:
+    """Where an account-like token may be: the recipient, the buyer's phone or account, a
+    card serial (each through its own index)."""
+    return [
+        select(orders.c.id).where(orders.c.recipient_account.in_(values)),
+        select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
+        .where(buyers.c.phone.in_(values)),
+        select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
+        .where(buyers.c.account.in_(values)),
+        select(card_keys.c.order_id).where(card_keys.c.serial.in_(values),
+                                           card_keys.c.order_id.is_not(None)),
+    ]
 
 
 def _union_ids(conn: Connection, queries: list) -> list[int]:
@@ -446,15 +527,18 @@ def _union_ids(conn: Connection, queries: list) -> list[int]:
     return _scalars(conn, union)
 
 
-def neighbours(key: str) -> list[str]:
+def neighbours(key: str, lower: bool = False, inserts: str | None = None) -> list[str]:
     """Every string one typo away (a wrong, missing, extra or swapped character).
 
     Digits are replaced by digits and letters by letters, which is how people
-    mistype numbers read off a screen; the list stays in the hundreds.
+    mistype numbers read off a screen; the list stays in the hundreds.  Inserted
+    characters are digits and the key's own letters unless ``inserts`` says.
     """
-    key = key.upper()
-    digits, letters = "0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    inserts = digits + "".join(sorted({c for c in key if c.isalpha()}))
+    key = key.lower() if lower else key.upper()
+    digits, letters = "0123456789", "abcdefghijklmnopqrstuvwxyz" if lower else \
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    if inserts is None:
+        inserts = digits + "".join(sorted({c for c in key if c.isalpha()}))
     out = set()
     for i, ch in enumerate(key):
         out.add(key[:i] + key[i + 1:])
@@ -471,15 +555,94 @@ def neighbours(key: str) -> list[str]:
 
 
 def _by_typo(conn: Connection, keys: list[str]) -> list[int]:
-    """Long identifiers with one typo: their neighbours through the same exact indexes."""
+    """Identifiers with one typo: their neighbours through the same exact indexes.
+
+    Order and transaction numbers from ``TYPO_MIN`` characters; accounts, the
+    recipient (a QQ number, a phone), the buyer's phone and card serials from
+    ``ACCOUNT_TYPO_MIN``, where a slip still rarely lands on someone else's.
+    """
     found: list[int] = []
-    typo_keys = [k for k in keys if TYPO_MIN <= len(k) <= TYPO_MAX and k.isalnum()][:TYPO_KEYS]
+    typo_keys = [k for k in keys if ACCOUNT_TYPO_MIN <= len(k) <= TYPO_MAX
+                 and k.isalnum()][:TYPO_KEYS]
     for key in typo_keys:
         near = neighbours(key)
-        found.extend(_union_ids(conn, [
-            select(orders.c.id).where(orders.c.order_no.in_(near)),
-            select(payments.c.order_id).where(payments.c.transaction_id.in_(near))]))
+        near += [n.lower() for n in near if any(c.isalpha() for c in n)]
+        lookups = _account_lookups(near)
+        if len(key) >= TYPO_MIN:
+            lookups += [select(orders.c.id).where(orders.c.order_no.in_(near)),
+                        select(payments.c.order_id).where(payments.c.transaction_id.in_(near))]
+        found.extend(_union_ids(conn, lookups))
     return list(dict.fromkeys(found))
+
+
+_EMAIL_INSERTS = "0123456789abcdefghijklmnopqrstuvwxyz._-"
+
+
+def email_neighbours(email: str) -> list[str]:
+    """The email with one slip in its local part or in its domain (never across the "@")."""
+    local, _, domain = email.lower().partition("@")
+    out = {f"{n}@{domain}" for n in neighbours(local, lower=True, inserts=_EMAIL_INSERTS)}
+    out |= {f"{local}@{n}" for n in neighbours(domain, lower=True, inserts=_EMAIL_INSERTS)
+            if "." in n and not n.startswith(".") and not n.endswith(".")}
+    out.discard(email.lower())
+    return sorted(n for n in out if not n.startswith("@") and not n.endswith("@"))
+
+
+def _by_email_slip(conn: Connection, email: str) -> list[int]:
+    """Orders whose buyer's email (or recipient) is the given one with one slip undone."""
+    near = email_neighbours(email)
+    return _union_ids(conn, [
+        select(orders.c.id).join(buyers, buyers.c.id == orders.c.buyer_id)
+        .where(buyers.c.email.in_(near)),
+        select(orders.c.id).where(orders.c.recipient_account.in_(near)),
+    ])
+
+
+def _key_text_ids(conn: Connection, piece: str, cap: int) -> list[int]:
+    """Orders whose normalised card keys contain ``piece``, newest first."""
+    if _is_sqlite(conn):
+        rows = conn.exec_driver_sql(
+            "SELECT rowid FROM order_key_text WHERE order_key_text MATCH ? "
+            "AND (body || '') LIKE ? ESCAPE '\\' ORDER BY rowid DESC LIMIT ?",
+            (trigram_query(piece), _like_pattern(piece), cap))
+        return [r[0] for r in rows]
+    return sorted(_scalars(conn, select(order_key_text.c.order_id)
+                           .where(order_key_text.c.body.like(_like_pattern(piece), escape="\\"))
+                           .limit(cap)), reverse=True)
+
+
+def _by_code(conn: Connection, code: str) -> list[_Channel]:
+    """A piece of a card secret or serial; with one slip, through whichever half is intact."""
+    exact = _key_text_ids(conn, code, CHANNEL_CAP)
+    if exact or len(code) < CODE_SLIP_MIN:
+        return [_Channel("code", exact)]
+    half = len(code) // 2
+    maybe = list(dict.fromkeys([*_key_text_ids(conn, code[:half], CODE_CAP),
+                                *_key_text_ids(conn, code[half:], CODE_CAP)]))
+    bodies: dict[int, str] = {}
+    for part in _chunks(maybe, PICK_CHUNK):
+        if _is_sqlite(conn):
+            marks = ",".join("?" * len(part))
+            bodies.update(conn.exec_driver_sql(
+                f"SELECT rowid, body FROM order_key_text WHERE rowid IN ({marks})",
+                tuple(part)).all())
+        else:
+            bodies.update(conn.execute(select(order_key_text.c.order_id, order_key_text.c.body)
+                                       .where(order_key_text.c.order_id.in_(part))).all())
+    close = [i for i in maybe if one_slip_inside(code, bodies.get(i, ""))]
+    return [_Channel("code", []), _Channel("code~", close)]
+
+
+def one_slip_inside(piece: str, body: str) -> bool:
+    """True when some stretch of one of the space-separated keys is ``piece`` with one edit
+    (a wrong, missing, extra or swapped character)."""
+    size = len(piece)
+    for key in body.split():
+        for width in (size - 1, size, size + 1):
+            for start in range(0, len(key) - width + 1):
+                if OSA.distance(piece, key[start:start + width], score_cutoff=1) <= 1:
+                    return True
+    return False
 
 
 def _by_tails(conn: Connection, tails: Iterable[str]) -> _Channel:
@@ -528,7 +691,9 @@ def _by_substring(conn: Connection, fragment: str) -> _Channel:
         ids = sorted(_scalars(conn, select(order_text.c.order_id)
                               .where(order_text.c.body.ilike(_like_pattern(fragment), escape="\\"))
                               .limit(CHANNEL_CAP)), reverse=True)
-    return _Channel("substring", ids, len(ids) < CHANNEL_CAP)
+    complete = len(ids) < CHANNEL_CAP
+    strong = complete and len(fragment) >= STRONG_SUBSTRING and len(ids) <= STRONG_SUBSTRING_HITS
+    return _Channel("substring", ids, complete, strong)
 
 
 def _by_skus(conn: Connection, skus: Iterable[str], filters: _Filters) -> _Channel:
@@ -582,7 +747,7 @@ def _pick(conn: Connection, channels: list[_Channel], filters: _Filters,
     for channel in channels:
         for order_id in channel.ids:
             votes[order_id] = votes.get(order_id, 0) + 1
-        if channel.name in KEY_CHANNELS:
+        if channel.name in KEY_CHANNELS or channel.strong:
             keyed.update(channel.ids)
     if not votes:
         return []

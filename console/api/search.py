@@ -120,6 +120,7 @@ def hit_json(hit: Ranked, tz: ZoneInfo) -> dict:
     shown = summary_json(s)
     return {
         "order_no": s.order_no, "score": hit.score, "matched": list(hit.matched),
+        "matched_fragments": list(hit.fragments),
         "status": s.status, "product_name": s.product_name,
         "amount_paid": shown["amount_paid"], "created_at": shown["created_at"],
         "created_local": s.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),

@@ -47,6 +47,9 @@ def match_labels() -> dict[str, str]:
         "recipient": _("recipient"), "ip": _("IP"), "key": _("card key / id"),
         "amount": _("amount"), "date": _("date"), "product": _("product"),
         "category": _("category"), "status": _("status"), "text": _("text"), "tag": _("tag"),
+        "code": _("card key piece"), "code~": _("card key piece (close)"),
+        "time": _("time of day"), "account~": _("account (close)"),
+        "recipient~": _("recipient (close)"),
     }
 
 
@@ -57,6 +60,7 @@ def chip_labels() -> dict[str, str]:
         "email": _("email"), "email_fragment": _("email part"), "ip": _("IP"),
         "amount": _("amount"), "date": _("date"), "status": _("status"),
         "category": _("category"), "word": _("text"), "tag": _("tag"),
+        "code": _("card key piece"), "time": _("time of day"),
     }
 
 

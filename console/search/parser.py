@@ -4,8 +4,11 @@ Customers paste order numbers with spaces, give "尾号1234" instead of a phone,
 say "about 100 yuan" for an order of 98.50 and "昨天" for a date.  The parser
 consumes each recognisable fragment from the text (so one fragment is never
 read twice), in a fixed order from the most specific shape to the least:
-emails, IPs, phones, phone tails, dates, amounts, status words, category
-words, order-number-like keys, and finally the leftover words.
+emails, IPs, phones, phone tails, times of day, dates, amount ranges and
+approximations, amounts, status words, category words, order-number-like keys
+and card-key pieces, bare numbers (a face value or an amount), and finally the
+leftover words.  Chinese numerals count as numbers in amounts and dates
+("一百元", "十一月三号", "两天前").
 
 It never raises on any ``str`` and caps its work at ``MAX_CHARS`` characters.
 """
@@ -21,8 +24,11 @@ from typing import Any
 
 from adapters.base import CATEGORIES, CENT, STATUSES, SearchQuery
 
+from .numerals import CN_NUMERAL, cn_decimal, cn_integer
+
 __all__ = [
-    "MAX_CHARS", "Amount", "Fragment", "ParsedQuery", "parse_query", "merge_filters",
+    "MAX_CHARS", "Amount", "Fragment", "ParsedQuery", "TimeWindow", "parse_query",
+    "merge_filters", "normalise_code",
 ]
 
 MAX_CHARS = 500
@@ -37,6 +43,12 @@ _SEP = "\x00"  # marks consumed text: not \w, not \s, so no later rule reads acr
 WHOLE_AMOUNT_TOLERANCE = Decimal("0.02")
 WHOLE_AMOUNT_MIN_TOLERANCE = Decimal("0.50")
 EXACT_AMOUNT_TOLERANCE = CENT
+# "about 50", "100元左右": wider than a plain whole amount, still short of the next face value.
+APPROX_AMOUNT_TOLERANCE = Decimal("0.04")
+APPROX_AMOUNT_MIN_TOLERANCE = Decimal("1.00")
+MAX_BARE_AMOUNT = 99_999    # bare numbers up to this may be an amount ("steam wallet 50")
+MIN_CODE, MAX_CODE = 6, 64  # letters+digits of a card-key piece worth looking up
+MAX_CODES = 6
 
 STUCK = frozenset({"processing", "paid", "failed"})
 
@@ -52,6 +64,8 @@ class Amount:
     high: Decimal
     label: str
     currency: str | None = None
+    # a number without a currency ("steam wallet 50"): the paid amount or the face value
+    bare: bool = False
 
     @property
     def exact(self) -> bool:
@@ -60,7 +74,42 @@ class Amount:
 
     def to_dict(self) -> dict[str, object]:
         return {"value": str(self.value), "min": str(self.low), "max": str(self.high),
-                "label": self.label, "currency": self.currency}
+                "label": self.label, "currency": self.currency, "bare": self.bare}
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """A time of day the customer named ("昨晚8点左右", "around 3pm"), in the shop's zone.
+
+    It ranks rather than filters: orders placed within ``slack`` minutes of
+    ``minute`` (minutes after local midnight) match fully, and the match fades
+    out over as much again, because customers' clocks are rough.
+    """
+
+    minute: int
+    slack: int
+    label: str
+    tz: tzinfo = UTC
+
+    def distance(self, when: datetime) -> int:
+        """Minutes between ``when`` (any zone) and the named time, across midnight too."""
+        local = when.astimezone(self.tz)
+        minute = local.hour * 60 + local.minute
+        gap = abs(minute - self.minute)
+        return min(gap, 1440 - gap)
+
+    def closeness(self, when: datetime) -> float:
+        """1.0 inside the window, falling to 0.0 at twice its width."""
+        gap = self.distance(when)
+        if gap <= self.slack:
+            return 1.0
+        return max(0.0, 1.0 - (gap - self.slack) / max(self.slack, 30))
+
+    def to_dict(self) -> dict[str, object]:
+        low, high = (self.minute - self.slack) % 1440, (self.minute + self.slack) % 1440
+        return {"at": f"{self.minute // 60:02d}:{self.minute % 60:02d}",
+                "from": f"{low // 60:02d}:{low % 60:02d}",
+                "to": f"{high // 60:02d}:{high % 60:02d}", "label": self.label}
 
 
 @dataclass(frozen=True)
@@ -88,6 +137,8 @@ class ParsedQuery:
     created_from: datetime | None = None
     created_to: datetime | None = None
     date_label: str | None = None
+    time_window: TimeWindow | None = None
+    codes: tuple[str, ...] = ()
     statuses: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
     words: tuple[str, ...] = ()
@@ -99,6 +150,7 @@ class ParsedQuery:
         """True when nothing searchable was found (the console then shows recent orders)."""
         return not (self.keys or self.phones or self.phone_tails or self.emails
                     or self.email_fragments or self.ips or self.amounts or self.words
+                    or self.codes
                     or self.created_from or self.created_to or self.statuses
                     or self.categories)
 
@@ -127,6 +179,8 @@ class ParsedQuery:
             "created_from": _iso(self.created_from),
             "created_to": _iso(self.created_to),
             "date_label": self.date_label,
+            "time": self.time_window.to_dict() if self.time_window else None,
+            "codes": list(self.codes),
             "statuses": sorted(self.statuses),
             "categories": sorted(self.categories),
             "words": list(self.words),
@@ -146,10 +200,14 @@ class ParsedQuery:
         keys = _dedupe([*self.keys, *self.phones, *(e.lower() for e in self.emails), *self.ips])
         subs = _dedupe([*self.email_fragments, *(w for w in self.words if _substring_worthy(w)),
                         *self.keys])
+        # every key could also be a piece of a card secret or serial the shop printed
+        codes = _dedupe([*self.codes, *(normalise_code(k) for k in self.keys)])
         return SearchQuery(
             keys=tuple(k for k in keys if k)[:MAX_PER_KIND * 2],
             phone_tails=self.phone_tails,
             substrings=tuple(s for s in subs if len(s) >= MIN_SUBSTRING)[:MAX_PER_KIND],
+            emails=tuple(e.lower() for e in self.emails)[:MAX_PER_KIND],
+            codes=tuple(c for c in codes if MIN_CODE <= len(c) <= MAX_CODE)[:MAX_CODES],
             amount_min=self.amount_min,
             amount_max=self.amount_max,
             created_from=self.created_from,
@@ -260,7 +318,8 @@ def _parse(text: str, *, now: datetime, tz: tzinfo) -> ParsedQuery:
         keys=st.values("key"), phones=st.values("phone"), phone_tails=st.values("phone_tail"),
         emails=st.values("email"), email_fragments=st.values("email_fragment"),
         ips=st.values("ip"), amounts=tuple(st.amounts[:MAX_PER_KIND]),
-        created_from=frm, created_to=to, date_label=label,
+        created_from=frm, created_to=to, date_label=label, time_window=st.time_window,
+        codes=st.values("code"),
         statuses=frozenset(st.statuses), categories=frozenset(st.categories),
         words=st.values("word"),
         fragments=tuple(sorted(st.fragments, key=lambda f: f.start)),
@@ -300,6 +359,7 @@ class _State:
         self.dates: list[tuple[int, datetime, datetime, str]] = []
         self.statuses: set[str] = set()
         self.categories: set[str] = set()
+        self.time_window: TimeWindow | None = None
         self._seen: dict[str, list[str]] = {}
         self._folded: dict[str, set[str]] = {}
 
@@ -387,6 +447,98 @@ def _take_phones(st: _State) -> None:
             st.consume(m)
 
 
+# --- times of day -----------------------------------------------------------
+
+_CN_HOUR = rf"(\d{{1,2}}|[{CN_NUMERAL[:-3]}]{{1,3}})"
+# (day word kept for the date step)(period)(hour)点(半 | minutes)(about)
+_CN_TIME = re.compile(
+    rf"(?:(昨|今|前)?(早上|早晨|上午|中午|下午|傍晚|晚上|夜里|半夜|凌晨|晚|早))?\s*{_CN_HOUR}\s*"
+    rf"(?:点|點|时|時)(?![卡券数币])(?:\s*(半)|\s*(\d{{1,2}}|[{CN_NUMERAL[:-3]}]{{1,3}})\s*分"
+    r"|钟)?\s*(左右|前后|多|上下)?")
+_EN_TIME = re.compile(
+    r"(?<![\w:])(?:(around|about|approx(?:imately)?\.?|roughly|at|~)\s*)?(\d{1,2})"
+    r"(?::([0-5]\d))?\s*(am|pm|a\.m\.|p\.m\.)(?![A-Za-z])", re.I)
+_CLOCK = re.compile(
+    r"(?<![\w:.])(?:(around|about|approx(?:imately)?\.?|roughly|at|~)\s*)?"
+    r"([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?(?![\w:])(\s*左右)?", re.I)
+# Period words alone ("昨晚", "this morning"): the window of that part of the day.
+_PERIODS = {"早上": (480, 120), "早晨": (480, 120), "上午": (600, 120), "中午": (750, 75),
+            "下午": (900, 180), "傍晚": (1110, 90), "晚上": (1260, 180), "晚": (1260, 180),
+            "夜里": (1380, 120), "半夜": (60, 120), "凌晨": (180, 180), "早": (480, 120),
+            "morning": (540, 180), "afternoon": (900, 180), "evening": (1200, 150),
+            "night": (1290, 150), "noon": (750, 75), "midnight": (0, 90)}
+_PERIOD_ALONE = re.compile(
+    r"(早上|早晨|上午|中午|下午|傍晚|晚上|夜里|半夜|凌晨)|(?<=昨|今)(晚|早)"
+    r"|(?<![A-Za-z])(morning|afternoon|evening|night|noon|midnight)(?![A-Za-z])", re.I)
+_PM = {"下午", "傍晚", "晚上", "夜里", "晚"}
+EXACT_TIME_SLACK, ROUGH_TIME_SLACK = 60, 90
+
+
+def _take_times(st: _State) -> None:
+    """Times of day become one ranked window; the day words ("昨晚") stay for the dates."""
+    _take_cn_times(st)
+    _take_en_times(st)
+    if st.time_window is None:
+        _take_period(st)
+
+
+def _take_cn_times(st: _State) -> None:
+    for m in st.matches(_CN_TIME):
+        hour = _count(m[3])
+        minute = 30 if m[4] else _count(m[5]) if m[5] else 0
+        if hour is None or minute is None or hour > 24 or minute > 59:
+            continue
+        period = m[2]
+        if not period and m[3] == "一" and not (m[4] or m[5] or m[6]):
+            continue  # "快一点", "便宜一点": "a little", not one o'clock
+        if period in _PM and hour < 12 or period == "中午" and hour < 6:
+            hour += 12
+        elif period in ("凌晨", "半夜") and hour == 12:
+            hour = 0
+        rough = m[6] or (not period and not m[4] and not m[5])
+        slack = ROUGH_TIME_SLACK if rough else EXACT_TIME_SLACK
+        if m[6] == "多":  # "8点多": after eight
+            minute, slack = minute + 30, 45
+        elif m[4] or m[5]:
+            slack = 45 if not m[6] else ROUGH_TIME_SLACK
+        start = m.start(3) if m[1] else m.start()
+        _set_time(st, m, (hour % 24) * 60 + minute, slack, start)
+
+
+def _take_en_times(st: _State) -> None:
+    for m in st.matches(_EN_TIME):
+        hour, minute = int(m[2]), int(m[3] or 0)
+        if not 1 <= hour <= 12:
+            continue
+        hour = hour % 12 + (12 if m[4].lower().startswith("p") else 0)
+        slack = ROUGH_TIME_SLACK if m[1] and m[1].lower() != "at" else EXACT_TIME_SLACK
+        _set_time(st, m, hour * 60 + minute, slack, m.start())
+    for m in st.matches(_CLOCK):
+        rough = (m[1] and m[1].lower() != "at") or m[4]
+        _set_time(st, m, int(m[2]) * 60 + int(m[3]), ROUGH_TIME_SLACK if rough else 45,
+                  m.start())
+
+
+def _take_period(st: _State) -> None:
+    """A part of the day alone ("昨晚", "下午"): its whole window, the text left as it is."""
+    for m in _PERIOD_ALONE.finditer(st.s):
+        word = (m[1] or m[2] or m[3]).lower()
+        minute, slack = _PERIODS[word]
+        st.time_window = TimeWindow(minute, slack, m.group().strip(), st.tz)
+        st.fragments.append(Fragment("time", m.group().strip(), word, m.start()))
+        return  # not consumed: "昨晚" is also a day, "night" a stop word
+
+
+def _set_time(st: _State, m: re.Match[str], minute: int, slack: int, start: int) -> None:
+    """Keep the first time named; consume the clock text either way."""
+    label = st.s[start:m.end()].strip()
+    st.s = st.s[:start] + _SEP * (m.end() - start) + st.s[m.end():]
+    if st.time_window is None:
+        st.time_window = TimeWindow(minute % 1440, slack, label, st.tz)
+        st.fragments.append(Fragment("time", label, f"{minute // 60 % 24:02d}:{minute % 60:02d}",
+                                     start))
+
+
 # --- dates ------------------------------------------------------------------
 
 _MONTHS = {
@@ -399,6 +551,21 @@ _MONTH_RX = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _ISO_DATE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*[日号])?(?!\d)")
 _CN_MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})(?:\s*[日号]|(?![\d元块.]))")
+_CN_DIGIT_RUN = "[一二三四五六七八九十]{1,3}"
+# "十一月三号", "11月三日", "十二月25号": Chinese numerals need the 日/号 (or a month name).
+_CN_MONTH_DAY_HAN = re.compile(
+    rf"(?<![{CN_NUMERAL}\d])(\d{{1,2}}|{_CN_DIGIT_RUN})\s*月\s*(\d{{1,2}}|{_CN_DIGIT_RUN})\s*[日号]")
+_CN_DAY_ONLY_HAN = re.compile(
+    rf"(?<![{CN_NUMERAL}\d月星期周礼拜])({_CN_DIGIT_RUN})\s*[日号](?![码内前后以])")
+_CN_REL_MONTH_DAY_HAN = re.compile(rf"(上个?|本|这个?)月\s*({_CN_DIGIT_RUN})\s*[日号]")
+_WEEKDAYS_CN = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_WEEKDAYS_EN = {"monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2,
+                "wed": 2, "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "friday": 4, "fri": 4,
+                "saturday": 5, "sat": 5, "sunday": 6, "sun": 6}
+_CN_WEEKDAY = re.compile(r"(上上|上|本|这)?个?(?:周|星期|礼拜)([一二三四五六日天])")
+_EN_WEEKDAY = re.compile(
+    rf"(?<![A-Za-z])(?:(last|this|on|past)\s+)?({'|'.join(sorted(_WEEKDAYS_EN, key=len, reverse=True))})"
+    r"\.?(?![A-Za-z])", re.I)
 # "3号买的": a day of the month alone, the most recent one not in the future.
 _CN_DAY_ONLY = re.compile(r"(?<![\d月])([1-9]|[12]\d|3[01])\s*[日号](?![码内前后以])")
 _CN_REL_MONTH_DAY = re.compile(r"(上个?|本|这个?)月\s*(\d{1,2})\s*[日号]")
@@ -415,17 +582,31 @@ _EN_NUM = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 
 _DAYS_AGO = re.compile(
     rf"(?<!\d)(\d{{1,4}}|[{_CN_NUM}]{{1,3}})\s*(?:天|日)(?:以|之)?前"
     rf"|(?<![\dA-Za-z])(\d{{1,4}}|{'|'.join(_EN_NUM)})\s+days?\s+ago(?![A-Za-z])", re.I)
+_WEEKS_AGO = re.compile(
+    rf"(?<!\d)(\d{{1,3}}|[{_CN_NUM}]{{1,3}}|半)\s*个?\s*(周|星期|礼拜|月)(?:以|之)?前"
+    rf"|(?<![\dA-Za-z])(\d{{1,3}}|{'|'.join(_EN_NUM)}|half\s+a)\s+(weeks?|months?)\s+ago(?![A-Za-z])",
+    re.I)
+_LAST_WEEKS = re.compile(
+    rf"(?:最近|近|过去|这)\s*(\d{{1,3}}|[{_CN_NUM}]{{1,3}}|半)\s*个?\s*(周|星期|礼拜|月)(?:内|以内|里)?"
+    rf"|(?<![A-Za-z])(?:last|past|within\s+(?:the\s+)?(?:last|past)?)\s*(\d{{1,3}}|{'|'.join(_EN_NUM)})?"
+    r"\s*(weeks?|months?)(?![A-Za-z])", re.I)
 _LAST_DAYS = re.compile(
     rf"(?:最近|近|过去)\s*(\d{{1,4}}|[{_CN_NUM}]{{1,3}})\s*天(?:内|以内|里)?"
     rf"|(?<![A-Za-z])(?:last|past)\s+(\d{{1,4}}|{'|'.join(_EN_NUM)})\s+days(?![A-Za-z])", re.I)
 
 # (pattern, (first-day offset, days) or a named span); longest phrases first.
 _RELATIVE: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"上上(?:个)?(?:周|星期|礼拜)|(?<![A-Za-z])(?:the\s+)?week\s+before\s+last"
+                r"(?![A-Za-z])", re.I), "week-2"),
+    (re.compile(r"上上(?:个)?月|(?<![A-Za-z])(?:the\s+)?month\s+before\s+last(?![A-Za-z])",
+                re.I), "month-2"),
     (re.compile(r"大前天|(?<![A-Za-z])(?:the\s+)?day\s+before\s+the\s+day\s+before"
                 r"\s+yesterday", re.I), "d-3"),
     (re.compile(r"前天|(?<![A-Za-z])(?:the\s+)?day\s+before\s+yesterday(?![A-Za-z])", re.I), "d-2"),
-    (re.compile(r"昨天|昨日|昨晚|(?<![A-Za-z])yesterday(?![A-Za-z])", re.I), "d-1"),
-    (re.compile(r"今天|今日|今早|今晚|(?<![A-Za-z])(?:today|tonight)(?![A-Za-z])", re.I), "d-0"),
+    (re.compile(r"昨天|昨日|昨晚|昨儿|(?<![A-Za-z])(?:yesterday|last\s+night)(?![A-Za-z])", re.I),
+     "d-1"),
+    (re.compile(r"今天|今日|今早|今晚|(?<![A-Za-z])(?:today|tonight|this\s+(?:morning|afternoon"
+                r"|evening))(?![A-Za-z])", re.I), "d-0"),
     (re.compile(r"上(?:个)?(?:周|星期|礼拜)|(?<![A-Za-z])last\s+week(?![A-Za-z])", re.I), "last_week"),
     (re.compile(r"(?:本|这|这个)(?:周|星期|礼拜)|(?<![A-Za-z])this\s+week(?![A-Za-z])", re.I), "this_week"),
     (re.compile(r"上(?:个)?月|(?<![A-Za-z])last\s+month(?![A-Za-z])", re.I), "last_month"),
@@ -446,8 +627,14 @@ def _take_calendar_dates(st: _State, today: date) -> None:
     for m in st.matches(_CN_REL_MONTH_DAY):
         first, _ = _named_span(today, "last_month" if m[1].startswith("上") else "this_month")
         _add_day(st, m, _safe_date(first.year, first.month, int(m[2])))
+    for m in st.matches(_CN_REL_MONTH_DAY_HAN):
+        first, _ = _named_span(today, "last_month" if m[1].startswith("上") else "this_month")
+        _add_day(st, m, _safe_date(first.year, first.month, _count(m[2]) or 0))
     for m in st.matches(_CN_MONTH_DAY):
         _add_day(st, m, _recent_date(today, int(m[1]), int(m[2])))
+    for m in st.matches(_CN_MONTH_DAY_HAN):
+        month, day = _count(m[1]), _count(m[2])
+        _add_day(st, m, _recent_date(today, month or 0, day or 0))
     for m in st.matches(_EN_MONTH_DAY):
         _add_day(st, m, _month_day(today, _MONTHS[m[1].lower()], int(m[2]), m[3]))
     for m in st.matches(_EN_DAY_MONTH):
@@ -465,12 +652,53 @@ def _take_relative_dates(st: _State, today: date) -> None:
         n = _count(m[1] or m[2])
         if n is not None:
             _add_span(st, m, today - timedelta(days=max(n - 1, 0)), max(n, 1))
+    _take_week_dates(st, today)
     for rx, name in _RELATIVE:
         for m in st.matches(rx):
             first, days = _named_span(today, name)
             _add_span(st, m, first, days)
     for m in st.matches(_CN_DAY_ONLY):
         _add_day(st, m, _recent_day_of_month(today, int(m[1])))
+    for m in st.matches(_CN_DAY_ONLY_HAN):
+        day = _count(m[1])
+        if day and day <= 31:
+            _add_day(st, m, _recent_day_of_month(today, day))
+
+
+def _take_week_dates(st: _State, today: date) -> None:
+    """Weekdays ("上周三", "last Friday"), "两周前" / "3 months ago", "最近两周" / "past 2 weeks"."""
+    for m in st.matches(_CN_WEEKDAY):
+        back = {"上上": 2, "上": 1}.get(m[1] or "", 0)
+        monday = today - timedelta(days=today.weekday() + 7 * back)
+        day = monday + timedelta(days=_WEEKDAYS_CN[m[2]])
+        if not m[1] and day > today:
+            day -= timedelta(days=7)  # "周五" said on a Wednesday: the Friday just gone
+        _add_day(st, m, day)
+    for m in st.matches(_EN_WEEKDAY):
+        if m[2].lower() in ("sun", "sat", "wed", "mon") and not m[1] and not m[2][0].isupper():
+            continue  # "sat", "wed" and "mon" are words too; only take them capitalised alone
+        weekday = _WEEKDAYS_EN[m[2].lower()]
+        day = today - timedelta(days=(today.weekday() - weekday) % 7)
+        if (m[1] or "").lower() == "last" and day >= today - timedelta(days=today.weekday()):
+            day -= timedelta(days=7)  # "last Friday": in the week before this one
+        _add_day(st, m, day)
+    for m in st.matches(_WEEKS_AGO):
+        count_text, unit = (m[1], m[2]) if m[2] else (m[3], m[4])
+        n = 0.5 if count_text.lower().startswith(("半", "half")) else _count(count_text)
+        if n is None or n > 120:
+            continue
+        days = round(n * (30 if unit.lower().startswith(("月", "month")) else 7))
+        slack = max(3, days // 7)  # "两周前" is rough: a few days either side
+        _add_span(st, m, today - timedelta(days=days + slack), 2 * slack + 1)
+    for m in st.matches(_LAST_WEEKS):
+        count_text, unit = (m[1], m[2]) if m[2] else (m[3], m[4])
+        if count_text is None and not m[0].lower().startswith(("past", "within")):
+            continue  # "last week" / "last month" are calendar spans, read below
+        n = 1 if count_text is None else 0.5 if count_text == "半" else _count(count_text)
+        if n is None or n > 120:
+            continue
+        days = round(n * (30 if unit.lower().startswith(("月", "month")) else 7))
+        _add_span(st, m, today - timedelta(days=max(days - 1, 0)), max(days, 1))
 
 
 def _named_span(today: date, name: str) -> tuple[date, int]:
@@ -480,12 +708,18 @@ def _named_span(today: date, name: str) -> tuple[date, int]:
     monday = today - timedelta(days=today.weekday())
     if name == "last_week":
         return monday - timedelta(days=7), 7
+    if name == "week-2":
+        return monday - timedelta(days=14), 7
     if name == "this_week":
         return monday, 7
     first = today.replace(day=1)
     if name == "last_month":
         prev = (first - timedelta(days=1)).replace(day=1)
         return prev, (first - prev).days
+    if name == "month-2":
+        prev = (first - timedelta(days=1)).replace(day=1)
+        before = (prev - timedelta(days=1)).replace(day=1)
+        return before, (prev - before).days
     nxt = (first + timedelta(days=32)).replace(day=1)
     return first, (nxt - first).days
 
@@ -558,13 +792,7 @@ def _count(token: str | None) -> int | None:
 
 
 def _cn_int(token: str) -> int | None:
-    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
-    if "十" not in token:
-        return digits.get(token) if len(token) == 1 else None
-    tens, _, ones = token.partition("十")
-    if any(len(part) > 1 or (part and part not in digits) for part in (tens, ones)):
-        return None
-    return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
+    return cn_integer(token)
 
 
 # --- amounts ----------------------------------------------------------------
@@ -573,14 +801,44 @@ _NUM = r"(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,9}(?:\.\d{1,2})?)"
 _AMOUNT_PREFIX = re.compile(
     rf"(?:(¥|\$)|(?<![A-Za-z])(CNY|RMB|USD|US\$)\s*)\s*{_NUM}(?![\d.]\d)", re.I)
 _AMOUNT_SUFFIX = re.compile(
-    rf"(?<![\d.,]){_NUM}\s*(元|块钱|块|rmb|yuan|cny|usd|dollars?|bucks|刀)(?![A-Za-z])", re.I)
-_AMOUNT_DECIMAL = re.compile(r"(?<![\dA-Za-z.,])(\d{1,9}\.\d{1,2})(?![\dA-Za-z%]|\.\d)")
+    rf"(?<![\d.])(?<!\d,){_NUM}\s*(元|块钱|块|rmb|yuan|cny|usd|dollars?|bucks|刀)(?![A-Za-z])", re.I)
+_AMOUNT_DECIMAL = re.compile(r"(?<![\dA-Za-z.])(?<!\d,)(\d{1,9}\.\d{1,2})(?![\dA-Za-z%]|\.\d)")
 _CURRENCY = {"¥": "CNY", "$": "USD", "cny": "CNY", "rmb": "CNY", "usd": "USD", "us$": "USD",
-             "元": "CNY", "块钱": "CNY", "块": "CNY", "yuan": "CNY", "dollar": "USD",
+             "元": "CNY", "块钱": "CNY", "块": "CNY", "圆": "CNY", "yuan": "CNY", "dollar": "USD",
              "dollars": "USD", "bucks": "USD", "刀": "USD"}
 
 
+_UNIT = r"(元|块钱|块|圆|rmb|yuan|cny|usd|dollars?|bucks|刀)"
+_CN_AMOUNT = re.compile(
+    rf"(?<![{CN_NUMERAL}点\d])([{CN_NUMERAL}]+(?:点[零一二三四五六七八九]{{1,2}})?)\s*(多)?\s*"
+    r"(元|块钱|块|圆)(?:([一二三四五六七八九])(?:毛|角)?)?")
+_MORE_THAN = re.compile(rf"(?<![\d.])(?<!\d,){_NUM}\s*多\s*{_UNIT}?(?![A-Za-z])", re.I)
+_RANGE = re.compile(
+    rf"(?<![0-9A-Za-z_.-])(?<!\d,){_NUM}\s*{_UNIT}?\s*(?:-|~|～|—|到|至|to)\s*(?:¥|\$)?{_NUM}\s*{_UNIT}?"
+    r"(?![0-9A-Za-z_.,%-])"
+    rf"|(?<![A-Za-z])between\s+(?:¥|\$)?{_NUM}\s+and\s+(?:¥|\$)?{_NUM}\s*{_UNIT}?(?![A-Za-z\d])",
+    re.I)
+_APPROX = re.compile(
+    rf"(?:(?<![A-Za-z])(?:about|around|approx(?:imately)?\.?|roughly|almost|nearly|circa)\s*"
+    rf"|[~≈]\s*|大概|大约|约|差不多|将近|接近)\s*(?:¥|\$)?\s*{_NUM}\s*{_UNIT}?(?![0-9A-Za-z_.])"
+    rf"(?:\s*(?:左右|上下))?"
+    rf"|(?<![\d.])(?<!\d,){_NUM}\s*{_UNIT}?\s*(?:左右|上下|前后)", re.I)
+
+
 def _take_amounts(st: _State) -> None:
+    for m in st.matches(_RANGE):
+        _take_range(st, m)
+    for m in st.matches(_APPROX):
+        number, unit = (m[1], m[2]) if m[1] else (m[3], m[4])
+        _add_amount(st, m, number, (unit or "").lower(),
+                    tolerance=(APPROX_AMOUNT_TOLERANCE, APPROX_AMOUNT_MIN_TOLERANCE))
+    for m in st.matches(_MORE_THAN):
+        value = _decimal(m[1])
+        if value is not None and value == value.to_integral_value() and value >= 10:
+            step = _more_than_step(int(value))
+            _add_window(st, m, value, value, value + step - CENT, (m[2] or "").lower())
+    for m in st.matches(_CN_AMOUNT):
+        _take_cn_amount(st, m)
     for m in st.matches(_AMOUNT_SUFFIX):  # "100元" first: more common than "RMB 100"
         _add_amount(st, m, m[1], m[2].lower())
     for m in st.matches(_AMOUNT_PREFIX):
@@ -589,21 +847,97 @@ def _take_amounts(st: _State) -> None:
         _add_amount(st, m, m[1], None)
 
 
-def _add_amount(st: _State, m: re.Match[str], number: str, marker: str | None) -> None:
-    st.consume(m)
-    try:
-        value = Decimal(number.replace(",", "")).quantize(CENT)
-    except InvalidOperation:
+def _more_than_step(value: int) -> int:
+    """"50多" means 50-59, "一百多" 100-199, "120多" 120-129: the last non-zero place."""
+    step = 1
+    while value % (step * 10) == 0:
+        step *= 10
+    return max(step, 10) if value >= 10 else 1
+
+
+def _take_range(st: _State, m: re.Match[str]) -> None:
+    units: tuple[str | None, ...]
+    if m[1] is not None:
+        low_text, high_text, units = m[1], m[3], (m[2], m[4])
+    else:
+        low_text, high_text, units = m[5], m[6], (m[7],)
+    low, high = _decimal(low_text), _decimal(high_text)
+    unit = next((u for u in units if u), None)
+    dashed = m[1] is not None and re.search(r"\d\s*-\s*\d", m.group()) is not None
+    if low is None or high is None or not low < high or (dashed and unit is None
+                                                         and (low < 1 or high > MAX_BARE_AMOUNT)):
         return
-    if "." in number:
+    slack = max(low * WHOLE_AMOUNT_TOLERANCE, WHOLE_AMOUNT_MIN_TOLERANCE).quantize(CENT)
+    _add_window(st, m, (low + high) / 2, max(low - slack, Decimal("0.00")),
+                high + slack, (unit or "").lower())
+
+
+def _take_cn_amount(st: _State, m: re.Match[str]) -> None:
+    """"一百元", "五十块", "九十八点五元", "三十块五" (35 jiao is 3.5 yuan: 块 then 毛)."""
+    value = cn_decimal(m[1])
+    if value is None:
+        st.consume(m)
+        return
+    if m[4] and "点" not in m[1]:
+        value += Decimal(_count(m[4]) or 0) / 10
+    if m[2]:  # "一百多块"
+        step = _more_than_step(int(value)) if value == value.to_integral_value() else 1
+        _add_window(st, m, value, value, value + step - CENT, m[3])
+        return
+    _add_amount(st, m, str(value), m[3])
+
+
+def _decimal(number: str | None) -> Decimal | None:
+    if not number:
+        return None
+    try:
+        return Decimal(number.replace(",", "")).quantize(CENT)
+    except InvalidOperation:
+        return None
+
+
+def _add_amount(st: _State, m: re.Match[str], number: str, marker: str | None,
+                tolerance: tuple[Decimal, Decimal] = (WHOLE_AMOUNT_TOLERANCE,
+                                                      WHOLE_AMOUNT_MIN_TOLERANCE)) -> None:
+    value = _decimal(number)
+    if value is None:
+        st.consume(m)
+        return
+    if "." in number and value != value.to_integral_value() or re.search(r"\.\d", number):
         slack = EXACT_AMOUNT_TOLERANCE
     else:
-        slack = max(value * WHOLE_AMOUNT_TOLERANCE, WHOLE_AMOUNT_MIN_TOLERANCE).quantize(CENT)
-    amount = Amount(value=value, low=max(value - slack, Decimal("0.00")), high=value + slack,
-                    label=m.group().strip(), currency=_CURRENCY.get(marker or ""))
+        slack = max(value * tolerance[0], tolerance[1]).quantize(CENT)
+    _add_window(st, m, value, max(value - slack, Decimal("0.00")), value + slack, marker)
+
+
+def _add_window(st: _State, m: re.Match[str], value: Decimal, low: Decimal, high: Decimal,
+                marker: str | None, bare: bool = False) -> None:
+    if not bare:
+        st.consume(m)
+    value = value.quantize(CENT)
+    amount = Amount(value=value, low=low.quantize(CENT), high=high.quantize(CENT),
+                    label=m.group().strip(), currency=_CURRENCY.get(marker or ""), bare=bare)
     if all(a.value != value for a in st.amounts) and len(st.amounts) < MAX_PER_KIND:
         st.amounts.append(amount)
         st.fragments.append(Fragment("amount", amount.label, str(value), m.start()))
+
+
+_BARE_NUMBER = re.compile(r"(?<![0-9A-Za-z_.:%+-])(?<!\d,)([1-9]\d{0,4})(?![0-9A-Za-z_.,:%]|-\w)")
+
+
+def _take_bare_amounts(st: _State) -> None:
+    """Numbers left without a currency ("steam wallet 50") may be what was paid.
+
+    They stay in the text too: "50" may as well be the face value in the product's name,
+    and the ranker accepts either reading.
+    """
+    if st.amounts:
+        return  # an amount with a currency was given: the bare numbers are something else
+    for m in st.matches(_BARE_NUMBER):
+        value = Decimal(m[1])
+        slack = max(value * WHOLE_AMOUNT_TOLERANCE, WHOLE_AMOUNT_MIN_TOLERANCE).quantize(CENT)
+        _add_window(st, m, value, max(value - slack, Decimal("0.00")), value + slack, None,
+                    bare=True)
 
 
 # --- status and category words ----------------------------------------------
@@ -728,6 +1062,44 @@ MAX_KEY = 64
 MAX_WORD = 64
 
 
+# A card-key piece as printed: upper-case groups joined by dashes or spaces ("NAB4-NQ3L",
+# "3 JPEU YAR5 Z"), or any-case groups joined by dashes ("z9-s63ch-j").
+_CODE_CHAIN = re.compile(
+    r"(?<![0-9A-Za-z-])(?:[0-9A-Z]+(?:(?:-| )[0-9A-Z]+)+|[0-9A-Za-z]+(?:-[0-9A-Za-z]+)+)"
+    r"(?![0-9A-Za-z]|-[0-9A-Za-z])")
+_CODE_TOKEN = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{6,64}(?![0-9A-Za-z])")
+_NOT_CODE = re.compile(r"[^0-9A-Za-z]+")
+
+
+def normalise_code(text: str) -> str:
+    """How a card-key piece is compared: letters and digits only, upper case."""
+    return _NOT_CODE.sub("", text).upper()
+
+
+def _take_codes(st: _State) -> None:
+    """Pieces of card-key secrets and serials; they stay in the text for the other readings.
+
+    Runs the keys step took (order numbers, "NAB4-NQ3L") are looked up as pieces too, from
+    the keys.  A dashed chain with a digit is consumed (it is no product name); chains
+    joined by spaces and letter-only chains are not ("STEAM WALLET 50" is also words).
+    """
+    for m in st.matches(_CODE_CHAIN):
+        groups = re.split(r"[- ]", m.group())
+        code = normalise_code(m.group())
+        if not MIN_CODE <= len(code) <= MAX_CODE or code.isdigit():
+            continue
+        if " " in m.group() and len(groups) > 2 and all(g.isalpha() and len(g) > 3 for g in groups):
+            continue  # "HELLO WORLD THERE": shouting, not a code
+        st.add("code", code, m.group(), m.start())
+        if " " not in m.group() and any(c.isdigit() for c in code):
+            st.consume(m)
+    for m in st.matches(_CODE_TOKEN):
+        token = m.group()
+        has_digit = any(c.isdigit() for c in token)
+        if (has_digit and not token.isdigit()) or (token.isupper() and not has_digit):
+            st.add("code", token.upper(), token, m.start())
+
+
 def _take_keys(st: _State) -> None:
     for m in st.matches(_SPACED_ID):
         digits = re.sub(r"[ -]", "", m[2])
@@ -811,8 +1183,9 @@ def _stop_word(word: str) -> bool:
 # --- helpers ----------------------------------------------------------------
 
 _STEPS: tuple[Callable[[_State], None], ...] = (
-    _take_emails, _take_ips, _take_phones, _take_dates, _take_amounts,
-    _take_statuses, _take_categories, _take_keys, _take_words,
+    _take_emails, _take_ips, _take_phones, _take_times, _take_dates, _take_amounts,
+    _take_statuses, _take_categories, _take_keys, _take_codes, _take_bare_amounts,
+    _take_words,
 )
 
 

@@ -6,7 +6,9 @@ it, so each is re-checked against the summary's fields).  Points add up and are
 squashed to a 0-100 score, so several weak fragments (phone tail + amount +
 date) outweigh one of them, and a fragment shared by many candidates counts
 less than one that singles a candidate out.  An exact order number is certain
-and always scores 100.  Equal scores go newest first.
+and always scores 100.  Equal scores go newest first.  Each result also names
+the fragments of the text it matched, as the customer wrote them, so an agent
+sees at a glance that "2026-11-03" and "50" fit but "steem wallet" did not.
 """
 from __future__ import annotations
 
@@ -35,12 +37,14 @@ WEIGHTS: dict[str, float] = {
     "transaction_id~": 90, "phone": 90, "email": 90, "account": 80, "recipient": 80,
     "email~": 65, "email_part": 40, "phone~": 45, "ip": 40, "key": 60,
     "phone_tail": 35, "amount_exact": 30, "amount": 20, "date": 20, "product": 30,
-    "category": 10, "status": 10, "text": 10,
+    "category": 10, "status": 10, "text": 10, "time": 15,
+    "code": 80, "code~": 50, "account~": 50, "recipient~": 50,
 }
-WEAK = frozenset({"phone_tail", "amount", "date", "product", "category", "status", "text", "ip"})
+WEAK = frozenset({"phone_tail", "amount", "date", "product", "category", "status", "text", "ip",
+                  "time"})
 WEAK_CAP = 110.0
 UNIQUE = frozenset({"order_no", "order_no~", "transaction_id", "transaction_id~"})
-IDENTIFIED = UNIQUE | {"phone", "email", "account", "recipient", "ip"}
+IDENTIFIED = UNIQUE | {"phone", "email", "account", "recipient", "ip", "code", "code~"}
 SCALE = 60.0           # points at which the score reaches ~63 % of the way to 99
 MAX_FUZZY_SCORE = 99.0  # only an exact order number is 100
 RECENCY_POINTS = 3.0    # small nudge towards recent orders when evidence exists
@@ -48,6 +52,24 @@ RECENCY_DAYS = 14.0
 AMBIGUITY = 0.3         # how fast a fragment loses weight as more candidates share it
 PRODUCT_MIN = 60.0      # catalogue scores below this are not evidence
 TEXT_CAP = 2            # at most this many word hits count
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+# Which kinds of text fragment each evidence label stands for (for "matched_fragments").
+FRAGMENT_KINDS: dict[str, frozenset[str]] = {
+    "order_no": frozenset({"key", "code"}), "order_no~": frozenset({"key", "code"}),
+    "transaction_id": frozenset({"key", "code"}), "transaction_id~": frozenset({"key", "code"}),
+    "account": frozenset({"key", "code", "phone"}), "account~": frozenset({"key", "code"}),
+    "recipient": frozenset({"key", "code", "phone"}),
+    "recipient~": frozenset({"key", "code", "phone"}),
+    "key": frozenset({"key", "code"}), "code": frozenset({"key", "code"}),
+    "code~": frozenset({"key", "code"}),
+    "phone": frozenset({"phone", "key"}), "phone~": frozenset({"phone", "key"}),
+    "phone_tail": frozenset({"phone_tail"}), "email": frozenset({"email"}),
+    "email~": frozenset({"email", "email_fragment"}), "ip": frozenset({"ip"}),
+    "amount": frozenset({"amount"}), "date": frozenset({"date"}), "time": frozenset({"time"}),
+    "product": frozenset({"word"}), "text": frozenset({"word"}),
+    "category": frozenset({"category"}), "status": frozenset({"status"}),
+}
 
 
 @dataclass(frozen=True)
@@ -57,10 +79,12 @@ class Ranked:
     summary: OrderSummary
     score: float
     matched: tuple[str, ...]
+    # the fragments of the text this order matched, as typed ("2026-11-03", "50")
+    fragments: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {"order_no": self.summary.order_no, "score": self.score,
-                "matched": list(self.matched)}
+                "matched": list(self.matched), "matched_fragments": list(self.fragments)}
 
 
 def rank(parsed: ParsedQuery, candidates: Iterable[Candidate],
@@ -71,7 +95,7 @@ def rank(parsed: ParsedQuery, candidates: Iterable[Candidate],
     probe = _Probe.of(parsed)
     evidences = [_evidence(probe, c, catalogue_scores) for c in unique]
     shared = _label_counts(evidences)
-    ranked = [_score(c.summary, ev, shared, now) for c, ev in zip(unique, evidences)]
+    ranked = [_score(c.summary, ev, shared, now, parsed) for c, ev in zip(unique, evidences)]
     ranked.sort(key=lambda r: (-r.score, -_aware(r.summary.created_at).timestamp(),
                                r.summary.order_no))
     return ranked
@@ -146,8 +170,12 @@ def _identifiers(probe: _Probe, s: OrderSummary, ev: Evidence) -> None:
             _put(ev, "transaction_id~", WEIGHTS["transaction_id~"])
         if account and key == account:
             _put(ev, "account", WEIGHTS["account"])
+        elif account and len(key) >= 8 and _typo_distance(key, account) is not None:
+            _put(ev, "account~", WEIGHTS["account~"])
         if recipient and key == recipient:
             _put(ev, "recipient", WEIGHTS["recipient"])
+        elif recipient and len(key) >= 8 and _typo_distance(key, recipient) is not None:
+            _put(ev, "recipient~", WEIGHTS["recipient~"])
 
 
 def _contacts(probe: _Probe, s: OrderSummary, ev: Evidence) -> None:
@@ -185,6 +213,12 @@ def _facts(parsed: ParsedQuery, s: OrderSummary, ev: Evidence) -> None:
                 _put(ev, "amount", WEIGHTS["amount_exact"])
             elif amount.low <= paid <= amount.high:
                 _put(ev, "amount", WEIGHTS["amount"])
+            elif amount.bare and amount.value in _name_numbers(s.product_name):
+                _put(ev, "amount", WEIGHTS["amount"])  # "steam wallet 50": the face value
+    if parsed.time_window is not None:
+        closeness = parsed.time_window.closeness(_aware(s.created_at))
+        if closeness > 0:
+            _put(ev, "time", WEIGHTS["time"] * closeness)
     if parsed.created_from or parsed.created_to:
         created = _aware(s.created_at)
         if ((parsed.created_from is None or created >= parsed.created_from)
@@ -214,6 +248,10 @@ def _unverified_hits(hits: frozenset[str], ev: Evidence) -> None:
         _put(ev, "key", WEIGHTS["key"])
     if "substring" in hits and not {"text", "product", "email~", "order_no~"} & ev.keys():
         _put(ev, "text", WEIGHTS["text"])
+    if "code" in hits:
+        _put(ev, "code", WEIGHTS["code"])
+    elif "code~" in hits:
+        _put(ev, "code~", WEIGHTS["code~"])
 
 
 # --- scoring -----------------------------------------------------------------
@@ -226,10 +264,13 @@ def _label_counts(evidences: list[Evidence]) -> dict[str, int]:
     return counts
 
 
-def _score(s: OrderSummary, ev: Evidence, shared: dict[str, int], now: datetime) -> Ranked:
+def _score(s: OrderSummary, ev: Evidence, shared: dict[str, int], now: datetime,
+           parsed: ParsedQuery) -> Ranked:
     matched = tuple(sorted(ev, key=lambda label: -ev[label]))
+    kinds = set().union(*(FRAGMENT_KINDS.get(label, frozenset()) for label in ev))
+    fragments = tuple(dict.fromkeys(f.label for f in parsed.fragments if f.kind in kinds))
     if "order_no" in ev:
-        return Ranked(s, 100.0, matched)
+        return Ranked(s, 100.0, matched, fragments)
     strong = weak = 0.0
     for label, points in ev.items():
         if label not in UNIQUE:
@@ -242,7 +283,12 @@ def _score(s: OrderSummary, ev: Evidence, shared: dict[str, int], now: datetime)
     if total > 0:
         total += RECENCY_POINTS * _recency(s.created_at, now)
     score = MAX_FUZZY_SCORE * (1 - math.exp(-total / SCALE))
-    return Ranked(s, round(score, 2), matched)
+    return Ranked(s, round(score, 2), matched, fragments)
+
+
+def _name_numbers(name: str | None) -> set[Decimal]:
+    """Numbers in a product's name ("Steam Wallet $50" -> {50}), as two-place Decimals."""
+    return {Decimal(n).quantize(Decimal("0.01")) for n in _NUMBER.findall(name or "")}
 
 
 def _recency(created: datetime, now: datetime) -> float:

@@ -205,7 +205,8 @@ def search_orders(store: OrderStore, request: SearchRequest, *, catalogue: Catal
     candidates = _candidates(store, query, tags, tagged)
     ranked = rank(parsed, candidates, scores, now)
     if tags:
-        ranked = [Ranked(r.summary, r.score, (*r.matched, "tag")) for r in ranked]
+        ranked = [Ranked(r.summary, r.score, (*r.matched, "tag"), r.fragments)
+                  for r in ranked]
     page = ranked[request.offset:request.offset + request.limit]
     return result(page, len(ranked), len(candidates) >= bound, "search")
 

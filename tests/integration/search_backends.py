@@ -60,13 +60,14 @@ def _pg_database(request) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-def build_backend(request, tmp_path_factory, **config) -> Backend:
+def build_backend(request, tmp_path_factory, size: int = SAMPLE_SIZE, seed: int = SAMPLE_SEED,
+                  **config) -> Backend:
     """``request.param`` is "sqlite" or "postgres"; extra ``config`` goes to the app."""
     kind = request.param
     folder = tmp_path_factory.mktemp(f"search-{kind}")
     store_url = _pg_database(request) if kind == "postgres" else f"sqlite:///{folder / 'store.db'}"
     app = make_app(folder, store_url=store_url, SEARCH_CLOCK=lambda: FIXED_NOW, **config)
-    orders = sample_orders(SAMPLE_SIZE, seed=SAMPLE_SEED)
+    orders = sample_orders(size, seed=seed)
     with app.app_context():
         from console.people import issue_token, save_user
         from console.store import get_store

@@ -155,3 +155,177 @@ def build_cases(orders: list[Order], now: datetime, tz: tzinfo) -> list[Case]:
         ("amount only + 昨天", f"昨天 {paid}元", o.order_no),
     ]
     return cases
+
+
+# --- the kinds issue 13 found missing: one slip, key fragments, several weak fragments ---
+
+EMAIL_DOMAIN_SLIPS = {"qq.com": "qq.con", "163.com": "163.cmo", "126.com": "162.com",
+                      "gmail.com": "gmial.com", "outlook.com": "outlok.com",
+                      "hotmail.com": "hotmial.com", "sina.com": "sian.com",
+                      "foxmail.com": "foxmall.com", "yahoo.com": "yaho.com"}
+_ALNUM = re.compile(r"[^0-9A-Za-z]")
+
+
+def letter_swap(text: str) -> str:
+    """The first two different neighbouring letters swapped ("zhangsan" -> "zhagnsan")."""
+    for i in range(len(text) // 2, len(text) - 1):
+        if text[i] != text[i + 1] and text[i].isalnum() and text[i + 1].isalnum():
+            return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+    raise LookupError(text)
+
+
+def one_wrong(text: str) -> str:
+    """One character in the middle read wrong: a digit for a digit, a letter for a letter."""
+    i = len(text) // 2
+    while not text[i].isalnum():
+        i += 1
+    ch = text[i]
+    wrong = str((int(ch) + 3) % 10) if ch.isdigit() else chr((ord(ch.upper()) - 62) % 26 + 65)
+    return text[:i] + (wrong if ch.isupper() or ch.isdigit() else wrong.lower()) + text[i + 1:]
+
+
+def secret_piece(secret: str, chars: int) -> str:
+    """``chars`` letters/digits from the middle of a printed secret, separators as printed."""
+    positions = [i for i, c in enumerate(secret) if c.isalnum()]
+    start = (len(positions) - chars) // 2
+    return secret[positions[start]:positions[start + chars - 1] + 1]
+
+
+def _unique_by(orders: list[Order], key: Callable[[Order], object]) -> Callable[[Order], bool]:
+    counts = Counter(key(o) for o in orders)
+    return lambda o: counts[key(o)] == 1
+
+
+def build_slip_cases(orders: list[Order], now: datetime, tz: tzinfo) -> list[Case]:
+    """Emails with one slip, card-key fragments, and piles of weak fragments, zh and en.
+
+    Each target is singled out by its fragments *together*; no single weak fragment
+    (a tail, a month, a category, a day) is unique in the data.
+    """
+    today = now.astimezone(tz).date()
+    cases: list[Case] = []
+
+    # emails: a slip in the domain, a swap or a wrong character in the local part
+    local_of = lambda o: (o.buyer.email or "").split("@")[0].lower()  # noqa: E731
+    domain_of = lambda o: (o.buyer.email or "").split("@")[-1].lower()  # noqa: E731
+    locals_ = Counter(local_of(o) for o in orders if o.buyer.email)
+    buyers_of_local = Counter(local_of(o) for o in {o.buyer.email.lower(): o for o in orders
+                                                      if o.buyer.email}.values())
+
+    def email_ok(o: Order, digits: bool) -> bool:
+        return bool(o.buyer.email) and locals_[local_of(o)] == 1 \
+            and buyers_of_local[local_of(o)] == 1 and len(local_of(o)) >= 7 \
+            and local_of(o).isdigit() == digits and domain_of(o) in EMAIL_DOMAIN_SLIPS
+
+    picked: list[Order] = []
+    for digits in (True, False, True, False, False):
+        o = _first(orders, lambda o, digits=digits: email_ok(o, digits) and o not in picked)
+        picked.append(o)
+    zh1, en1, zh2, en2, en3 = picked
+    slip = lambda o: f"{local_of(o)}@{EMAIL_DOMAIN_SLIPS[domain_of(o)]}"  # noqa: E731
+    cases += [
+        ("email, slip in the domain (zh)", f"邮箱 {slip(zh1)} 没收到卡密", zh1.order_no),
+        ("email, slip in the domain (en)", f"my email is {slip(en1)}, code never arrived",
+         en1.order_no),
+        ("email, wrong digit in the local part (zh)",
+         f"我的邮箱是{one_wrong(local_of(zh2))}@{domain_of(zh2)}", zh2.order_no),
+        ("email, swapped letters in the local part (en)",
+         f"{letter_swap(local_of(en2))}@{domain_of(en2)}", en2.order_no),
+        ("email, wrong letter in the local part (en)",
+         f"email {one_wrong(local_of(en3))}@{domain_of(en3)} please check", en3.order_no),
+    ]
+
+    # card-key secrets: a piece from the middle, as printed, joined, spaced, with a slip
+    pieces = {}
+    for o in orders:
+        for k in o.card_keys:
+            pieces.setdefault(_ALNUM.sub("", k.secret).upper(), o)
+    all_secrets = " ".join(pieces)
+
+    def secret_ok(o: Order, dashed: bool, chars: int) -> bool:
+        if len(o.card_keys) != 1:
+            return False
+        secret = o.card_keys[0].secret
+        piece = _ALNUM.sub("", secret_piece(secret, chars)).upper()
+        return ("-" in secret) == dashed and len(_ALNUM.sub("", secret)) >= chars + 4 \
+            and all_secrets.count(piece) == 1 and not piece.isdigit() or (
+                not dashed and piece.isdigit() and len(piece) >= 9
+                and all_secrets.count(piece) == 1)
+
+    picked = []
+    for dashed, chars in ((True, 8), (True, 9), (False, 10), (True, 10), (True, 10), (False, 9)):
+        picked.append(_first(orders, lambda o, dashed=dashed, chars=chars:
+                             secret_ok(o, dashed, chars) and o not in picked))
+    a, b, c, d, e, f = picked
+    sec = lambda o, n: secret_piece(o.card_keys[0].secret, n)  # noqa: E731
+    cases += [
+        ("secret piece as printed (zh)", f"卡密里有 {sec(a, 8)} 显示已被使用", a.order_no),
+        ("secret piece without the dashes (en)",
+         f"the code with {_ALNUM.sub('', sec(b, 9))} does not work", b.order_no),
+        ("secret piece from the middle (zh)", f"卡密 {sec(c, 10)} 兑换不了", c.order_no),
+        ("secret piece with spaces for dashes (en)",
+         f"key {sec(d, 10).replace('-', ' ')} already redeemed", d.order_no),
+        ("secret piece with one wrong character (zh)",
+         f"卡密好像是{_ALNUM.sub('', one_wrong(sec(e, 10))).lower()}", e.order_no),
+        ("secret piece, digits (en)", f"card pin {sec(f, 9)} invalid", f.order_no),
+    ]
+
+    # ISO date + misspelt product + amount (the amount as a bare number or in yuan)
+    def latin_word(o: Order) -> str | None:
+        found = re.match(r"([A-Za-z]{5,})(?: ([A-Za-z]{4,}))?", o.product.name)
+        return found.group() if found else None
+
+    def cjk_word(o: Order) -> str | None:
+        found = re.match(r"[\u4e00-\u9fff]{4,}", o.product.name)
+        return found.group() if found else None
+
+    day_of = lambda o: local_day(o, tz)  # noqa: E731
+    for name_of, lang in ((latin_word, "en"), (cjk_word, "zh")):
+        fits = Counter((day_of(o), name_of(o), o.amount_paid) for o in orders if name_of(o))
+        per_day = Counter((day_of(o), name_of(o)) for o in orders if name_of(o))
+        chosen: list[Order] = []
+        for _ in range(2):
+            o = _first(orders, lambda o, name_of=name_of, chosen=chosen, fits=fits,
+                       per_day=per_day: name_of(o) and o not in chosen
+                       and fits[(day_of(o), name_of(o), o.amount_paid)] == 1
+                       and per_day[(day_of(o), name_of(o))] >= 2
+                       and o.amount_paid == o.amount_paid.to_integral_value()
+                       and (today - day_of(o)).days < 90)
+            chosen.append(o)
+        for i, o in enumerate(chosen):
+            name, paid = name_of(o), amount_text(o.amount_paid)
+            if lang == "en":
+                text = f"{day_of(o).isoformat()} {misspelt(name.lower())} {paid}" if i == 0 else \
+                    f"bought {misspelt(name)} on {day_of(o).isoformat()} for {paid}"
+            else:
+                wrong = name[:2] + name[3:]  # a character left out
+                text = f"{day_of(o).isoformat()} {wrong} {paid}元" if i == 0 else \
+                    f"{day_of(o).isoformat()}买的{wrong}，{paid}块"
+            cases.append((f"ISO date + misspelt product + amount ({lang} {i + 1})", text,
+                          o.order_no))
+
+    # last month + category word + phone tail
+    first = today.replace(day=1)
+    last_month = (first - timedelta(days=1)).replace(day=1)
+    words = {"video_membership": ("会员", "membership"), "phone_topup": ("话费", "phone credit"),
+             "data_topup": ("流量", "mobile data")}
+    in_last_month = lambda o: last_month <= day_of(o) < first  # noqa: E731
+    tail_of = lambda o: o.buyer.phone[-4:] if o.buyer.phone else None  # noqa: E731
+    tails = Counter(tail_of(o) for o in orders if tail_of(o))
+    fits = Counter((tail_of(o), o.product.category) for o in orders
+                   if tail_of(o) and in_last_month(o))
+    chosen = []
+    for category, lang in (("video_membership", "zh"), ("video_membership", "en"),
+                           ("phone_topup", "zh"), ("data_topup", "en")):
+        o = _first(orders, lambda o, category=category: o.product.category == category
+                   and tail_of(o)
+                   and in_last_month(o) and o not in chosen
+                   and fits[(tail_of(o), category)] == 1 and tails[tail_of(o)] >= 3
+                   and not (o.recipient_account or "").endswith(tail_of(o)))
+        chosen.append(o)
+        zh, en = words[category]
+        text = f"上个月 {zh} 尾号{tail_of(o)}" if lang == "zh" else \
+            f"{en} last month, phone ending {tail_of(o)}"
+        cases.append((f"last month + category + phone tail ({lang}, {category})", text,
+                      o.order_no))
+    return cases

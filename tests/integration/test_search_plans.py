@@ -19,7 +19,7 @@ from tests.integration.search_backends import TZ, build_backend
 from tests.integration.search_cases import build_cases
 
 BIG = ("orders", "buyers", "payments", "card_keys", "order_events", "order_tags",
-       "order_text", "order_phone_tails", "card_secret_digests")
+       "order_text", "order_phone_tails", "card_secret_digests", "order_key_text")
 SQLITE_SCAN = re.compile(r"^SCAN (\w+)")
 PG_SCAN = re.compile(r"Seq Scan on (\w+)")
 
@@ -77,6 +77,8 @@ def scans(backend, statements) -> list[tuple[str, str]]:
                 bad = [d for d in plan if (m := PG_SCAN.search(d)) and m.group(1) in BIG]
                 if "ILIKE" in statement.upper():
                     assert any("ix_order_text_trgm" in d for d in plan), plan
+                elif "order_key_text" in statement and " LIKE " in statement.upper():
+                    assert any("ix_order_key_text_trgm" in d for d in plan), plan
             found += [(statement, d) for d in bad]
     return found
 

@@ -147,10 +147,14 @@ def test_whole_amount_window_reaches_a_discounted_price() -> None:
     assert small.low <= Decimal("9.50") and Decimal("10.50") <= small.high  # at least 0.50
 
 
-def test_bare_integer_is_not_an_amount() -> None:
+def test_bare_integer_is_a_bare_amount_and_stays_a_word() -> None:
+    # "steam wallet 50": the paid amount or the face value in the product's name
     p = parse("steam 100")
-    assert p.amounts == ()
+    (a,) = p.amounts
+    assert a.bare and a.value == Decimal("100.00")
     assert "100" in p.words
+    assert parse("100元 steam 50").amounts[0].value == Decimal("100.00")
+    assert len(parse("100元 steam 50").amounts) == 1  # with a real amount, bare numbers are not
 
 
 # --- dates -------------------------------------------------------------------
@@ -463,3 +467,153 @@ def test_parse_never_raises_at_any_time(text: str, now: datetime) -> None:
     assert p.truncated or len(text) <= MAX_CHARS
     if p.created_from is not None:
         assert p.created_from.utcoffset() == timedelta(0)
+
+
+# --- issue 13: Chinese numerals, times of day, ranges, weeks and months, card-key pieces ---
+
+@pytest.mark.parametrize("text,value", [
+    ("一百元", "100.00"), ("五十块", "50.00"), ("两百块钱", "200.00"), ("九十八点五元", "98.50"),
+    ("三十块五", "30.50"), ("一千二百元", "1200.00"), ("充了二十元话费", "20.00"),
+])
+def test_chinese_numeral_amounts(text: str, value: str) -> None:
+    assert [a.value for a in parse(text).amounts] == [Decimal(value)]
+
+
+def test_a_little_is_not_one_oclock_and_a_card_is_not_an_amount() -> None:
+    assert parse("快一点").time_window is None
+    assert parse("一卡通").amounts == ()
+
+
+@pytest.mark.parametrize("text,first", [
+    ("十一月三号", date(2026, 11, 3)), ("十一月三日", date(2026, 11, 3)),
+    ("11月三号", date(2026, 11, 3)), ("十二月二十五日", date(2025, 12, 25)),
+    ("三号买的", date(2026, 11, 3)), ("上个月十五号", date(2026, 10, 15)),
+])
+def test_chinese_numeral_dates(text: str, first: date) -> None:
+    assert date_range(parse(text)) == span(first)
+
+
+@pytest.mark.parametrize("text", ["两天前", "2 days ago", "two days ago"])
+def test_days_ago_in_numerals_and_words(text: str) -> None:
+    assert date_range(parse(text)) == span(TODAY - timedelta(days=3), 3)
+
+
+@pytest.mark.parametrize("text,minute,slack", [
+    ("昨晚8点左右", 20 * 60, 90), ("下午三点", 15 * 60, 60), ("晚上十点半", 22 * 60 + 30, 45),
+    ("around 3pm", 15 * 60, 90), ("at 9am", 9 * 60, 60), ("早上8点多", 8 * 60 + 30, 45),
+    ("20:15", 20 * 60 + 15, 45), ("凌晨2点", 2 * 60, 60), ("中午12点", 12 * 60, 60),
+])
+def test_times_of_day_are_a_window(text: str, minute: int, slack: int) -> None:
+    window = parse(text).time_window
+    assert window is not None
+    assert (window.minute, window.slack) == (minute, slack)
+
+
+def test_a_time_ranks_by_closeness_and_keeps_the_day() -> None:
+    p = parse("昨晚8点左右 50元")
+    assert date_range(p) == span(TODAY - timedelta(days=1))          # 昨晚 is still yesterday
+    assert [a.value for a in p.amounts] == [Decimal("50.00")]        # 8 is not an amount
+    window = p.time_window
+    at = lambda h, m=0: datetime.combine(TODAY, time(h, m), tzinfo=TZ)  # noqa: E731
+    assert window.closeness(at(20)) == window.closeness(at(21, 15)) == 1.0
+    assert 0 < window.closeness(at(22, 15)) < 1.0
+    assert window.closeness(at(9)) == 0.0
+    assert window.closeness(at(20).astimezone(timezone.utc)) == 1.0  # any zone in
+
+
+def test_period_words_alone_give_a_broad_window() -> None:
+    window = parse("昨晚买的").time_window
+    assert window is not None and window.minute >= 18 * 60
+    assert date_range(parse("昨晚买的")) == span(TODAY - timedelta(days=1))
+    assert parse("this morning").time_window.minute < 12 * 60
+    assert date_range(parse("this morning")) == span(TODAY)
+
+
+@pytest.mark.parametrize("text,low,high", [
+    ("100-200元", "98.00", "202.00"), ("100到200块", "98.00", "202.00"),
+    ("between 100 and 200", "98.00", "202.00"), ("100 ~ 200 yuan", "98.00", "202.00"),
+    ("about 50", "48.00", "52.00"), ("around ¥50", "48.00", "52.00"), ("50左右", "48.00", "52.00"),
+    ("大概50块钱买的", "48.00", "52.00"), ("五十多块", "50.00", "59.99"),
+    ("一百多元", "100.00", "199.99"), ("120多块", "120.00", "129.99"),
+])
+def test_amount_ranges_and_approximations(text: str, low: str, high: str) -> None:
+    (a,) = parse(text).amounts
+    assert (a.low, a.high) == (Decimal(low), Decimal(high))
+
+
+def test_a_range_is_not_an_order_number_or_a_date() -> None:
+    assert parse("KD-20261118-0001").amounts == ()
+    assert parse("2026-11-03").amounts == ()
+    assert parse("KD-20261118-0001").keys == ("KD202611180001",)
+
+
+@pytest.mark.parametrize("text,first,days", [
+    ("上上周", date(2026, 11, 2), 7), ("the week before last", date(2026, 11, 2), 7),
+    ("上上个月", date(2026, 9, 1), 30), ("the month before last", date(2026, 9, 1), 30),
+    ("上周三", date(2026, 11, 11), 1), ("last wednesday", date(2026, 11, 11), 1),
+    ("周一", date(2026, 11, 16), 1), ("on Monday", date(2026, 11, 16), 1),
+    ("两周前", date(2026, 11, 1), 7), ("2 weeks ago", date(2026, 11, 1), 7),
+    ("最近两周", date(2026, 11, 5), 14), ("past 2 weeks", date(2026, 11, 5), 14),
+    ("最近一个月", date(2026, 10, 20), 30), ("past month", date(2026, 10, 20), 30),
+])
+def test_relative_weeks_and_months(text: str, first: date, days: int) -> None:
+    assert date_range(parse(text)) == span(first, days)
+
+
+def test_months_ago_is_a_rough_window_around_that_day() -> None:
+    frm, to = date_range(parse("两个月前"))
+    target = local_midnight(TODAY - timedelta(days=60))
+    assert frm < target < to and (to - frm) >= timedelta(days=14)
+    assert date_range(parse("2 months ago")) == (frm, to)
+
+
+def test_last_week_and_last_month_stay_calendar_spans() -> None:
+    assert date_range(parse("last week")) == span(date(2026, 11, 9), 7)
+    assert date_range(parse("上个月")) == span(date(2026, 10, 1), 31)
+
+
+@pytest.mark.parametrize("text,code", [
+    ("卡密里有 Z9-S63CH-J 显示已被使用", "Z9S63CHJ"),
+    ("key 3 JPEU YAR5 Z already redeemed", "3JPEUYAR5Z"),
+    ("卡密好像是lhnat63zl6", "LHNAT63ZL6"),
+    ("卡密 HJUEBDCVA5 兑换不了", "HJUEBDCVA5"),
+])
+def test_card_key_pieces_are_codes(text: str, code: str) -> None:
+    p = parse(text)
+    assert code in p.codes
+    assert code in p.to_search_query().codes
+
+
+def test_keys_are_looked_up_as_code_pieces_too_and_words_stay() -> None:
+    p = parse("NAB4-NQ3L")
+    assert p.keys == ("NAB4NQ3L",) and "NAB4NQ3L" in p.to_search_query().codes
+    words = parse("STEAM WALLET 50")
+    assert {"STEAM", "WALLET"} <= set(words.words)     # shouting is still product text
+    assert parse("卡密 AB12").to_search_query().codes == ()   # too short to look up
+
+
+def test_whole_emails_go_to_the_store_for_slips() -> None:
+    q = parse("邮箱 ZhangSan@QQ.con").to_search_query()
+    assert q.emails == ("zhangsan@qq.con",)
+    assert "zhangsan@qq.con" in q.keys
+
+
+def test_the_issue_examples() -> None:
+    p = parse("2026-11-03 steem wallet 50")
+    assert date_range(p) == span(date(2026, 11, 3))
+    assert [(a.value, a.bare) for a in p.amounts] == [(Decimal("50.00"), True)]
+    assert {"steem", "wallet", "50"} <= set(p.words)
+    q = parse("上个月 会员 尾号6688")
+    assert date_range(q) == span(date(2026, 10, 1), 31)
+    assert q.categories == {"video_membership"} and q.phone_tails == ("6688",)
+    d = parse("zhangsan@qq.con")
+    assert d.emails == ("zhangsan@qq.con",)
+    assert [f.kind for f in parse("2026-11-03 steem wallet 50").fragments].count("amount") == 1
+
+
+def test_new_fields_are_json_friendly() -> None:
+    p = parse("昨晚8点左右 about 50 卡密 Z9-S63CH-J")
+    data = json.loads(json.dumps(p.to_dict()))
+    assert data["time"]["at"] == "20:00" and data["time"]["from"] == "18:30"
+    assert data["codes"] == ["Z9S63CHJ"]
+    assert data["amounts"][0]["bare"] is False

@@ -186,3 +186,49 @@ def test_scores_stay_in_range_and_sorted(text: str, amounts: list[Decimal]) -> N
     assert len(result) == len(cands)
     assert all(0 <= r.score <= 100 for r in result)
     assert [r.score for r in result] == sorted((r.score for r in result), reverse=True)
+
+
+# --- issue 13: weak fragments together, times, bare amounts, card-key pieces ----------
+
+def test_the_order_matching_most_weak_fragments_wins_and_says_which() -> None:
+    day = NOW - timedelta(days=5)
+    text = f"{day.date().isoformat()} stema wallet 50"
+    cands = [order("A-ALL", days_ago=5, amount="340.00", name="Steam Wallet Gift Card $50",
+                   sku="STEAM-50"),
+             order("B-DAY", days_ago=5, amount="70.00", name="Steam Wallet Gift Card $10",
+                   sku="STEAM-10"),
+             order("C-AMOUNT", days_ago=9, amount="50.00", name="Steam Wallet Gift Card $50",
+                   sku="STEAM-50")]
+    result = ranked(text, cands, {"STEAM-50": 90.0, "STEAM-10": 85.0})
+    assert order_nos(result)[0] == "A-ALL"
+    first = result[0]
+    assert {"date", "product", "amount"} <= set(first.matched)   # 50 read as the face value
+    assert day.date().isoformat() in first.fragments and "50" in first.fragments
+    assert first.to_dict()["matched_fragments"] == list(first.fragments)
+
+
+def test_a_time_of_day_ranks_the_closest_order_first() -> None:
+    yesterday = (NOW - timedelta(days=1)).date()
+    at = lambda h: datetime.combine(yesterday, datetime.min.time(), TZ) + timedelta(hours=h)  # noqa: E731
+    cands = [Candidate(OrderSummary(order_no=no, status="paid", created_at=when.astimezone(timezone.utc),
+                                    product_name="x", category="other",
+                                    amount_paid=Decimal("50.00")))
+             for no, when in (("MORNING", at(9)), ("EIGHT", at(20.2)), ("LATE", at(23.5)))]
+    result = ranked("昨晚8点左右 50元", cands)
+    assert order_nos(result) == ["EIGHT", "LATE", "MORNING"]
+    assert "time" in result[0].matched and "time" not in result[2].matched
+
+
+def test_a_card_key_piece_found_by_the_store_is_strong_evidence() -> None:
+    cands = [order("KEYED", days_ago=30, hits=frozenset({"code"})),
+             order("SLIPPED", days_ago=30, hits=frozenset({"code~"})),
+             order("RECENT", days_ago=0)]
+    result = ranked("卡密 Z9-S63CH-J", cands)
+    assert order_nos(result)[:2] == ["KEYED", "SLIPPED"]
+    assert "Z9-S63CH-J" in result[0].fragments
+
+
+def test_a_recipient_account_with_one_slip_still_counts() -> None:
+    cands = [order("QQ", recipient="5118888512", days_ago=40), order("OTHER", days_ago=0)]
+    result = ranked("给QQ 5118888572 充的点券没到账", cands)
+    assert order_nos(result)[0] == "QQ" and "recipient~" in result[0].matched

@@ -85,3 +85,51 @@ def test_catalogue_cache_rebuilds_when_stale(tmp_path):
     cache.invalidate()
     assert len(cache.get(store)) == 2
     store.close()
+
+
+def test_email_neighbours_hold_one_slip_in_the_local_part_or_the_domain():
+    from adapters.sql.retrieval import email_neighbours
+
+    near = set(email_neighbours("zhangsan@qq.con"))
+    assert "zhangsan@qq.com" in near                 # the domain slip undone
+    assert "zhangsa@qq.con" in near and "zhangsann@qq.con" in near
+    assert "zhangsan@qq.com" in set(email_neighbours("zhagnsan@qq.com"))
+    assert "zhangsan@163.com" in set(email_neighbours("zhagnsan@163.com"))  # swapped letters
+    assert "1814125931@qq.com" in set(email_neighbours("1814125901@qq.com"))
+    assert not any("@" not in n or n.count("@") != 1 for n in near)
+    assert "zhangsan@qq.con" not in near
+    assert len(near) < 2000
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=8, max_size=12),
+       st.integers(min_value=0, max_value=11), st.sampled_from("sub del ins swap".split()))
+def test_one_slip_inside_finds_a_piece_with_any_single_slip(piece, at, slip):
+    from adapters.sql.retrieval import one_slip_inside
+
+    secret = "XX" + piece + "YY"
+    i = at % len(piece)
+    if slip == "sub":
+        typed = piece[:i] + ("0" if piece[i] != "0" else "1") + piece[i + 1:]
+    elif slip == "del":
+        typed = piece[:i] + piece[i + 1:]
+    elif slip == "ins":
+        typed = piece[:i] + "Q" + piece[i:]
+    else:
+        typed = piece[:i] + piece[i + 1:i + 2] + piece[i] + piece[i + 2:] if i + 1 < len(piece) \
+            else piece
+    assert one_slip_inside(typed, f"123456 {secret}")
+
+
+def test_one_slip_inside_refuses_two_slips_and_pieces_spanning_two_keys():
+    from adapters.sql.retrieval import one_slip_inside
+
+    assert one_slip_inside("ABCDEFGH", "ZZABCDEFGHZZ")
+    assert not one_slip_inside("ABCDXXGH", "ZZABCDEFGHZZ")
+    assert not one_slip_inside("EFGH1234", "ABCDEFGH 12345678")  # serial and secret apart
+
+
+def test_card_key_text_is_letters_and_digits_upper_case():
+    from adapters.sql.retrieval import normalise_code
+
+    assert normalise_code("nab4-nq3l gmdz") == "NAB4NQ3LGMDZ"
