@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from console.chat import service
 from console.chat.service import AgentRef
 from console.extensions import db
+from console.models import AuditRecord
 from console.people import find_user
 from tests.conftest import FIXED_NOW, sample_orders
 from tests.integration.test_chat_widget import post_json
@@ -79,6 +80,11 @@ def test_every_table_exports_as_csv(app, client, auth):
         assert response.status_code == 200, table
         assert response.get_data(as_text=True).startswith("\ufeff")
     assert client.get("/api/supervisor/export/secrets.csv").status_code == 404
+    with app.app_context():
+        exports = db.session.execute(db.select(AuditRecord).where(AuditRecord.kind == "export")
+                                     ).scalars().all()
+    assert Counter(e.detail["what"] for e in exports)["supervisor_agents"] == 1
+    assert {e.actor_name for e in exports} == {"supervisor"} and len(exports) == 12
 
 
 def test_shop_analytics_rates_by_product_and_supplier(app, client, auth, store):
