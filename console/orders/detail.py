@@ -13,7 +13,15 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
-from adapters.base import NotAllowed, Order, OrderEvent, OrderStore, RelatedCounts
+from adapters.base import (
+    Contact,
+    NotAllowed,
+    Order,
+    OrderEvent,
+    OrderStore,
+    OrderSummary,
+    RelatedCounts,
+)
 from console.orders.event_text import detail_text
 from console.orders.explain import Explanation, category_label, explain_status, status_label
 from console.orders.models import AgentNote
@@ -86,6 +94,20 @@ def buyer_search_text(order: Order) -> str | None:
     """What to search for to list the same buyer's orders: how the store recognises buyers."""
     buyer = order.buyer
     return buyer.phone or buyer.email or buyer.account or None
+
+
+def same_buyer_orders(store: OrderStore, order: Order, limit: int = 50) -> list[OrderSummary]:
+    """The buyer's other orders, newest first, found by what ``buyer_search_text`` picks.
+
+    The contact stays on the server: the page lists the orders, not what found them."""
+    buyer = order.buyer
+    contact = (Contact(phone=buyer.phone) if buyer.phone else
+               Contact(email=buyer.email) if buyer.email else
+               Contact(account=buyer.account) if buyer.account else None)
+    if contact is None:
+        return []
+    found = store.orders_for_customer(contact, limit=limit + 1)
+    return [summary for summary in found if summary.order_no != order.order_no][:limit]
 
 
 def related_counts(store: OrderStore, order_no: str) -> RelatedCounts | None:

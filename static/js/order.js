@@ -1,4 +1,5 @@
-// Order detail: copy buttons, audited reveals, agent notes and tags.
+// Order detail: copy buttons, audited reveals, agent notes and tags.  The same-buyer page
+// (orders/same_buyer.html) uses the copy and reveal parts only: it has no tags or notes.
 // Values from the server are always written with textContent, never as HTML.
 (() => {
   const root = document.getElementById("order-detail");
@@ -128,6 +129,7 @@
   }
 
   // --- tags ---------------------------------------------------------------------
+  if (!root.dataset.tagsUrl) return;
   const tagList = document.getElementById("agent-tags");
   const tagForm = document.getElementById("tag-form");
   const tagInput = document.getElementById("tag-input");

@@ -142,3 +142,31 @@ def test_agent_reveals_contact_and_keeps_notes_and_tags(page, live_server):
     tags = page.locator("#agent-tags li.chip")
     assert [tags.nth(i).get_attribute("data-tag") for i in range(tags.count())] == \
         ["repeat buyer"]
+
+
+def test_the_same_buyer_page_shows_masked_contacts_and_reveals_by_post(page, live_server):
+    url, app = live_server
+    with app.app_context():
+        from console.store import get_store
+        get_store().load([story_order().replace(order_no="KDE2E0002",
+                                                created_at=T0 + timedelta(days=1))])
+    sign_in(page, url)
+    page.click("#same-buyer")
+    page.wait_for_selector("#same-buyer-orders")
+    assert page.url.endswith(f"/orders/{ORDER_NO}/related/same_buyer")
+    rows = page.locator("#same-buyer-orders tbody tr")
+    assert [rows.nth(i).get_attribute("data-order") for i in range(rows.count())] == \
+        ["KDE2E0002"]
+    assert "13812345678" not in page.content() and "lin88@example.com" not in page.content()
+    assert page.locator("#buyer-phone").inner_text() == "138****5678"
+    assert reveal_records(app) == []
+
+    page.click("#reveal-contact")
+    page.fill("#reveal-reason", "same buyer, checking who to call")
+    page.click("#reveal-confirm")
+    page.wait_for_function(
+        "() => document.querySelector('#buyer-phone').textContent === '13812345678'")
+    assert rows.first.locator("td").last.inner_text() == "138****5678"
+    [record] = reveal_records(app)
+    assert (record.kind, record.actor_name, record.order_no, record.detail["reason"]) == \
+        ("reveal_contact", "agent", ORDER_NO, "same buyer, checking who to call")

@@ -176,17 +176,37 @@ def test_related_counts_match_the_demo_store(client, loaded_store, demo_orders, 
     assert data["related"]["same_ip"] == count - 1
 
 
-def test_following_the_same_buyer_link_is_audited(app, client, auth, shop):
+def test_the_same_buyer_page_lists_the_orders_with_the_contact_masked(app, client, auth, shop):
     auth.login("agent")
-    response = client.get("/orders/KDT0001/related/same_buyer")
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith("/?q=13900001111")
-    [record] = audit_rows(app, "reveal_contact")
-    assert (record.actor_name, record.order_no, record.detail["via"]) == \
-        ("agent", "KDT0001", "same_buyer_search")
+    page = client.get("/orders/KDT0001/related/same_buyer")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    # the buyer's other orders (same phone), not the order itself nor another buyer's
+    listed = [no for no in ("KDT0001", "KDT0002", "KDT0003", "KDT0004", "KDT0005")
+              if f'data-order="{no}"' in html]
+    assert listed == ["KDT0001", "KDT0003", "KDT0004", "KDT0005"]  # KDT0001: the page root
+    assert html.count("<tr data-order=") == 3
+    assert "13900001111" not in html and "zhang3@example.com" not in html
+    assert "139****1111" in html
+    assert 'data-reveal-url="/api/orders/KDT0001/reveal"' in html
+    # looking is not revealing: nothing to audit, nothing to search by in the URL
+    assert audit_rows(app, "reveal_contact") == []
     ip = client.get("/orders/KDT0001/related/same_ip")
     assert ip.headers["Location"].endswith("/?q=192.0.2.10")
-    assert len(audit_rows(app, "reveal_contact")) == 1
+    assert client.get("/orders/KDT0001/related/neighbours").status_code == 404
+
+
+def test_the_same_buyer_page_reveals_only_through_the_audited_post(app, client, auth, shop):
+    auth.login("agent")
+    html = client.get("/orders/KDT0001/related/same_buyer").get_data(as_text=True)
+    shown = client.post("/api/orders/KDT0001/reveal",
+                        json={"what": "contact", "reason": "calling the buyer back"},
+                        headers={"X-CSRFToken": csrf_from(html)})
+    assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
+    assert shown.get_json()["phone"] == "13900001111"
+    [record] = audit_rows(app, "reveal_contact")
+    assert (record.actor_name, record.order_no, record.detail["reason"]) == \
+        ("agent", "KDT0001", "calling the buyer back")
 
 
 def test_unknown_order_is_a_json_404_everywhere(client, shop, bearer):

@@ -183,6 +183,8 @@ def screens(app, orders) -> list[str]:
             urls.append(rule.rule)
         elif rule.arguments == {"order_no"}:
             urls.extend(rule.rule.replace("<order_no>", o.order_no) for o in orders)
+        elif rule.rule == "/orders/<order_no>/related/<which>":
+            urls.extend(f"/orders/{o.order_no}/related/same_buyer" for o in orders)
     return sorted(set(urls))
 
 
@@ -191,6 +193,7 @@ def test_every_screen_reads_in_chinese(zh_desk, client, demo_orders):
     urls = screens(zh_desk, orders)
     assert "/" in urls and "/inbox" in urls and "/audit" in urls and "/approvals" in urls
     assert any(u.startswith("/orders/") for u in urls)
+    assert any(u.endswith("/related/same_buyer") for u in urls)
     patterns = english_patterns()
     problems = []
     for url in urls:
