@@ -170,7 +170,8 @@ def measure_dashboard(store_path: Path, samples: int = SAMPLES) -> dict[str, dic
     with tempfile.TemporaryDirectory(prefix="kamidesk-bench-") as folder:
         env = {"KAMIDESK_INSTANCE": folder, "KAMIDESK_DATABASE_URL": f"sqlite:///{database}",
                "KAMIDESK_STORE_URL": store_url, "KAMIDESK_SECRET_KEY": "bench-secret",
-               "KAMIDESK_LOGIN_RATE_LIMIT": "1000 per minute"}
+               "KAMIDESK_LOGIN_RATE_LIMIT": "1000 per minute",
+               "KAMIDESK_SECURE_COOKIES": "0"}  # plain http: a Secure cookie never comes back
         port = free_port()
         server = start_server(env, port)
         try:
