@@ -9,13 +9,11 @@ from console.actions import rules
 from console.actions.errors import Forbidden, NotFound, Refused
 from console.actions.frame import (
     answer,
-    checked,
     get_order,
     lock_order,
+    open_action,
     perform,
-    replayable,
     require_role,
-    session_or_default,
     signal_action,
     take_pending,
 )
@@ -43,12 +41,11 @@ def _pending_action(session: Session, actor: User, action_id: int) -> Action:
 def approve_action(store: OrderStore, *, actor: User, action_id: int, idempotency_key: str,
                    session: Session | None = None) -> Outcome:
     """A supervisor (not the requester) lets a pending refund or cancel go through."""
-    session = session_or_default(session)
-    require_role(actor, "supervisor")
-    idem, replay = replayable(session, actor, idempotency_key, "approve_action",
-                              {"action_id": action_id})
-    if replay is not None:
-        return replay
+    opened = open_action(session, actor, "supervisor", "approve_action", idempotency_key,
+                         lambda: {"action_id": action_id})
+    if opened.replay is not None:
+        return opened.replay
+    session, idem = opened.session, opened.idem
     action = _pending_action(session, actor, action_id)
     order_no = action.order_no
 
@@ -88,13 +85,12 @@ def _failed(action: Action, order: Order, actor: User, exc: StoreError) -> Outco
 def reject_action(store: OrderStore, *, actor: User, action_id: int, note: object = None,
                   idempotency_key: str, session: Session | None = None) -> Outcome:
     """A supervisor (not the requester) turns a pending refund or cancel down."""
-    session = session_or_default(session)
-    require_role(actor, "supervisor")
-    why = checked(lambda: rules.clean_text(note, "note", required=False))
-    idem, replay = replayable(session, actor, idempotency_key, "reject_action",
-                              {"action_id": action_id, "note": why})
-    if replay is not None:
-        return replay
+    opened = open_action(session, actor, "supervisor", "reject_action", idempotency_key,
+                         lambda: {"action_id": action_id,
+                                  "note": rules.clean_text(note, "note", required=False)})
+    if opened.replay is not None:
+        return opened.replay
+    session, idem, why = opened.session, opened.idem, opened.request["note"]
     action = _pending_action(session, actor, action_id)
 
     def write() -> Outcome:

@@ -15,9 +15,9 @@ from console.actions.frame import (
     edit_request_json,
     get_order,
     new_store_key,
+    open_action,
     perform,
     refuse_if,
-    replayable,
     require_role,
     session_or_default,
     signal_action,
@@ -73,15 +73,12 @@ def create_edit_request(store: OrderStore, *, actor: User, order_no: str, change
                         conversation_id: int | None = None,
                         session: Session | None = None) -> Outcome:
     """The API's way in to ``request_edit``: an agent on a customer's behalf, idempotent."""
-    session = session_or_default(session)
-    require_role(actor, "agent")
-    wanted = checked(lambda: rules.clean_changes(changes))
-    why = checked(lambda: rules.clean_text(reason, "reason"))
-    idem, replay = replayable(session, actor, idempotency_key, "edit_request", {
-        "order_no": order_no, "changes": wanted, "reason": why,
-        "conversation_id": conversation_id})
-    if replay is not None:
-        return replay
+    opened = open_action(session, actor, "agent", "edit_request", idempotency_key, lambda: {
+        "order_no": order_no, "changes": rules.clean_changes(changes),
+        "reason": rules.clean_text(reason, "reason"), "conversation_id": conversation_id})
+    if opened.replay is not None:
+        return opened.replay
+    session, idem = opened.session, opened.idem
     order = get_order(store, order_no)
     refuse_if(rules.refusal_to_edit(order))
 
@@ -123,12 +120,11 @@ def approve_edit(store: OrderStore, *, actor: User, request_id: int, idempotency
                  session: Session | None = None) -> Outcome:
     """Apply a pending edit through the store if the order still allows it; otherwise the
     request is refused with the reason and reissue/refund are offered instead."""
-    session = session_or_default(session)
-    require_role(actor, "agent")
-    idem, replay = replayable(session, actor, idempotency_key, "approve_edit",
-                              {"request_id": request_id})
-    if replay is not None:
-        return replay
+    opened = open_action(session, actor, "agent", "approve_edit", idempotency_key,
+                         lambda: {"request_id": request_id})
+    if opened.replay is not None:
+        return opened.replay
+    session, idem = opened.session, opened.idem
     edit = _pending_edit(session, actor, request_id)
 
     def write() -> Outcome:
@@ -198,13 +194,11 @@ def _refuse_edit(edit: EditRequest, order: Order, actor: User, reason: str) -> O
 def reject_edit(store: OrderStore, *, actor: User, request_id: int, note: object,
                 idempotency_key: str, session: Session | None = None) -> Outcome:
     """Turn an edit request down; the note says why and goes to the customer."""
-    session = session_or_default(session)
-    require_role(actor, "agent")
-    why = checked(lambda: rules.clean_text(note, "note"))
-    idem, replay = replayable(session, actor, idempotency_key, "reject_edit",
-                              {"request_id": request_id, "note": why})
-    if replay is not None:
-        return replay
+    opened = open_action(session, actor, "agent", "reject_edit", idempotency_key, lambda: {
+        "request_id": request_id, "note": rules.clean_text(note, "note")})
+    if opened.replay is not None:
+        return opened.replay
+    session, idem, why = opened.session, opened.idem, opened.request["note"]
     edit = _pending_edit(session, actor, request_id)
 
     def write() -> Outcome:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import text, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -144,13 +145,30 @@ def new_store_key() -> str:
     return "kd-" + uuid.uuid4().hex
 
 
-def replayable(session: Session, actor: User, idempotency_key: str, operation: str,
-               payload: dict) -> tuple[Idempotency, Outcome | None]:
-    """An agent's request as an idempotency record, and the first answer if the key was
-    used for it already: a replay must answer as the first call did, so it comes before
-    the checks that the order, having moved on since, would now fail."""
-    idem = Idempotency(session, actor_tag(actor, ""), idempotency_key, operation, payload)
-    return idem, idem.replay()
+@dataclass(frozen=True)
+class Opened:
+    """An agent's action past its prologue: the session, the idempotency record, the
+    request as checked (what the record fingerprints), and the first answer when the key
+    was used for this request already."""
+
+    session: Session
+    idem: Idempotency
+    request: dict[str, Any]
+    replay: Outcome | None
+
+
+def open_action(session: Session | None, actor: User | None, role: str, operation: str,
+                idempotency_key: str, request: Callable[[], dict[str, Any]]) -> Opened:
+    """The prologue every agent's action shares, in this order: the role (403) before the
+    input (``request`` runs its checks; ``rules.Invalid`` becomes a 400), then the replay.
+    A replay must answer as the first call did, so it comes before the checks that the
+    order, having moved on since, would now fail; the caller returns ``replay`` if set."""
+    session = session_or_default(session)
+    require_role(actor, role)
+    checked_request = checked(request)
+    idem = Idempotency(session, actor_tag(actor, ""), idempotency_key, operation,
+                       checked_request)
+    return Opened(session, idem, checked_request, idem.replay())
 
 
 def actor_tag(actor: User | None, fallback: str) -> str:

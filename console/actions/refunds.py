@@ -21,14 +21,11 @@ from console.actions.frame import (
     CUSTOMER,
     MONEY_KINDS,
     answer,
-    checked,
     get_order,
     lock_order,
+    open_action,
     perform,
     refuse_if,
-    replayable,
-    require_role,
-    session_or_default,
     signal_action,
     signal_order,
     store_errors,
@@ -80,17 +77,17 @@ def refund(store: OrderStore, *, actor: User, order_no: str, amount: object, rea
            idempotency_key: str, settings: ActionSettings, manual_reference: object = None,
            session: Session | None = None) -> Outcome:
     """Give money back, now or after a supervisor's approval; manual if the store can't."""
-    session = session_or_default(session)
-    require_role(actor, "agent")
-    value = checked(lambda: rules.parse_amount(amount))
-    why = checked(lambda: rules.clean_text(reason, "reason"))
     manual = CAP_REFUND not in store.capabilities
-    reference = checked(lambda: rules.clean_text(manual_reference, "manual_reference",
-                                                 required=manual, limit=120)) or None
-    idem, replay = replayable(session, actor, idempotency_key, "refund", {
-        "order_no": order_no, "amount": str(value), "reason": why, "reference": reference})
-    if replay is not None:
-        return replay
+    opened = open_action(session, actor, "agent", "refund", idempotency_key, lambda: {
+        "order_no": order_no, "amount": rules.parse_amount(amount),
+        "reason": rules.clean_text(reason, "reason"),
+        "reference": rules.clean_text(manual_reference, "manual_reference", required=manual,
+                                      limit=120) or None})
+    if opened.replay is not None:
+        return opened.replay
+    session, idem = opened.session, opened.idem
+    request = opened.request
+    value, why, reference = request["amount"], request["reason"], request["reference"]
     order = get_order(store, order_no)
     refuse_if(rules.refusal_to_refund(order, value, left_to_refund(session, order)))
 

@@ -11,15 +11,13 @@ from console.actions.errors import Refused
 from console.actions.frame import (
     CUSTOMER,
     action_json,
-    actor_tag,
     answer,
     checked,
     get_order,
     lock_order,
+    open_action,
     perform,
     refuse_if,
-    replayable,
-    require_role,
     session_or_default,
     signal_action,
     signal_order,
@@ -38,13 +36,11 @@ DEFAULTS = ActionSettings()
 def reissue(store: OrderStore, *, actor: User, order_no: str, reason: object,
             idempotency_key: str, session: Session | None = None) -> Outcome:
     """Void the delivered key(s) and deliver fresh ones; the new secrets are shown once."""
-    session = session_or_default(session)
-    require_role(actor, "agent")
-    why = checked(lambda: rules.clean_text(reason, "reason"))
-    idem, replay = replayable(session, actor, idempotency_key, "reissue",
-                              {"order_no": order_no, "reason": why})
-    if replay is not None:
-        return replay
+    opened = open_action(session, actor, "agent", "reissue", idempotency_key, lambda: {
+        "order_no": order_no, "reason": rules.clean_text(reason, "reason")})
+    if opened.replay is not None:
+        return opened.replay
+    session, idem, why = opened.session, opened.idem, opened.request["reason"]
     if CAP_REISSUE not in store.capabilities:
         raise Refused("not_allowed", _t("This order store cannot reissue card keys."))
     order = get_order(store, order_no)
@@ -83,12 +79,12 @@ def cancel(store: OrderStore, *, actor: User, order_no: str, reason: object,
            idempotency_key: str, settings: ActionSettings,
            session: Session | None = None) -> Outcome:
     """An agent cancels before delivery (with a reason); what was paid goes back."""
-    session = session_or_default(session)
-    require_role(actor, "agent")
-    why = checked(lambda: rules.clean_text(reason, "reason"))
-    idem = Idempotency(session, actor_tag(actor, ""), idempotency_key, "cancel",
-                       {"order_no": order_no, "reason": why})
-    return _cancel(store, session, idem, order_no, why, actor, settings)
+    opened = open_action(session, actor, "agent", "cancel", idempotency_key, lambda: {
+        "order_no": order_no, "reason": rules.clean_text(reason, "reason")})
+    if opened.replay is not None:
+        return opened.replay
+    return _cancel(store, opened.session, opened.idem, order_no, opened.request["reason"],
+                   actor, settings)
 
 
 def customer_cancel(store: OrderStore, *, order_no: str, reason: object,
@@ -115,9 +111,7 @@ def customer_cancel(store: OrderStore, *, order_no: str, reason: object,
 
 def _cancel(store: OrderStore, session: Session, idem: Idempotency, order_no: str, why: str,
             actor: User | None, settings: ActionSettings, order: Order | None = None) -> Outcome:
-    replay = idem.replay()
-    if replay is not None:
-        return replay
+    """Cancel past the replay check (each caller answers a replay before this)."""
     if CAP_CANCEL not in store.capabilities:
         raise Refused("not_allowed", _t("This order store cannot cancel orders."))
     refuse_if(rules.refusal_to_cancel(order or get_order(store, order_no)))
