@@ -22,7 +22,7 @@ What lives in ``adapters/`` and who may import it:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -388,18 +388,6 @@ class OrderStats:
     by_product: tuple[OrderStatsRow, ...]
     by_supplier: tuple[OrderStatsRow, ...]
     by_hour: tuple[OrderStatsRow, ...]  # key "00".."23", in the zone asked for
-
-    @classmethod
-    def of(cls, products: Mapping[str, Sequence[int]], suppliers: Mapping[str, Sequence[int]],
-           hours: Mapping[str, Sequence[int]]) -> OrderStats:
-        """From key → (orders, after_sales, refunded) counts: products and suppliers with
-        the most orders first, hours in order.  Counts of two ranges add up, so a caller
-        may count a range piece by piece and add the pieces' rows."""
-        def rows(table: Mapping[str, Sequence[int]], by_key: bool) -> tuple[OrderStatsRow, ...]:
-            items = [OrderStatsRow(key, *counts) for key, counts in table.items()]
-            return tuple(sorted(items, key=(lambda r: r.key) if by_key else
-                                (lambda r: (-r.orders, r.key))))
-        return cls(rows(products, False), rows(suppliers, False), rows(hours, True))
 
 
 @runtime_checkable

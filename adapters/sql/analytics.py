@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Integer, case, cast, exists, func, literal_column, select
 from sqlalchemy.engine import Engine
 
-from adapters.base import OrderStats
+from adapters.base import OrderStats, OrderStatsRow
 from adapters.sql.schema import order_events, orders, products
 
 REFUNDED = ("refunded", "partially_refunded")
@@ -51,7 +51,12 @@ def order_stats(engine: Engine, start: datetime, end: datetime, utc_offset_s: in
                 row[1] += after or 0
                 row[2] += refunded or 0
 
-    return OrderStats.of(totals["product"], totals["supplier"], totals["hour"])
+    def rows(table: str, by_key: bool = False) -> tuple[OrderStatsRow, ...]:
+        items = [OrderStatsRow(k, *v) for k, v in totals[table].items()]
+        return tuple(sorted(items, key=(lambda r: r.key) if by_key else
+                            (lambda r: (-r.orders, r.key))))
+
+    return OrderStats(rows("product"), rows("supplier"), rows("hour", by_key=True))
 
 
 def products_of(engine: Engine, order_nos: Iterable[str]) -> dict[str, str]:

@@ -89,7 +89,15 @@ def order_stats(store: OrderStore, start: datetime, end: datetime, zone: ZoneInf
         for table, found in zip(tables, (stats.by_product, stats.by_supplier,
                                          stats.by_hour), strict=True):
             _add_rows(table, found)
-    return OrderStats.of(*tables)
+    return OrderStats(_sorted_rows(tables[0]), _sorted_rows(tables[1]),
+                      _sorted_rows(tables[2], by_key=True))
+
+
+def _sorted_rows(table: dict[str, list[int]], by_key: bool = False) -> tuple[OrderStatsRow, ...]:
+    """As the store orders them: most orders first (hours: in order)."""
+    items = [OrderStatsRow(key, *counts) for key, counts in table.items()]
+    return tuple(sorted(items, key=(lambda r: r.key) if by_key else
+                        (lambda r: (-r.orders, r.key))))
 
 
 def shop_analytics(session: Session, store: OrderStore, start: datetime, end: datetime,
