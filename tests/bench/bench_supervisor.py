@@ -163,7 +163,9 @@ def _time(session, url: str, expected: int) -> float:
 def measure_dashboard(store_path: Path, samples: int = SAMPLES) -> dict[str, dict]:
     """Two passes: *warm*, the same range every round (a supervisor reloading the page
     within the answers' 15 s / 60 s memory), and *cold*, a new range every round, so
-    every answer is computed from the database."""
+    every answer is computed from the database (whole days and hours counted before are
+    reused while unchanged: console/supervisor/buckets.py); and the first call of each
+    kind after the server started, before anything was counted."""
     database = console_db(store_path)
     store_url = f"sqlite:///{Path(store_path).resolve()}"
     result: dict[str, dict] = {}  # "warm", "cold" figures; "first": the very first call
@@ -313,7 +315,9 @@ def _dashboard_table(report, dash: dict, orders: int) -> None:
                 "gunicorn (1 worker, 4 threads), one request at a time; ms end to end. "
                 "*warm*: the same range each round (the page reloaded: answers are kept "
                 "15 s, analytics 60 s); *cold*: a new range each round, every answer "
-                f"computed. Target p95 ≤ {TARGET_P95_MS:.0f} ms.")
+                "computed, reusing the whole days and hours the process counted before "
+                "while unchanged; *first call*: the first of each call after the server "
+                f"started, nothing counted yet. Target p95 ≤ {TARGET_P95_MS:.0f} ms.")
     rows = []
     floors = {mode: dash[mode]["floor (unknown incident, 404)"]["p50"] for mode in ("warm", "cold")}
     for name in dash["warm"]:
