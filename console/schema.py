@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from console.chat import history
 from console.extensions import db
 
 AUDIT_TABLE = "audit_records"
@@ -25,12 +26,13 @@ PG_LOCK_KEY = 7_202_611_12
 
 
 def prepare_schema() -> None:
-    """Tables, late columns and the audit trail's guard; safe to run on every start, from
+    """Tables, late columns, the audit trail's guard and the conversations' summaries; safe to run on every start, from
     several processes at once, and by a role that may only read and write rows."""
     db.create_all()
     engine = db.engine
     add_missing_columns(engine)
     protect_audit_trail(engine)
+    history.backfill(engine)  # summaries for conversations older than their table
 
 
 def add_missing_columns(engine: Engine) -> list[str]:

@@ -220,10 +220,17 @@ def _insert(session: Session, conversation_id: int, sender_kind: str, sender_key
                       attachment_id=attachment_id, order_no=order_no,
                       customer_extra=customer_extra, sent_at=now)
     session.add(message)
+    before = _summarised(conversation)
     steps = _apply_effects(conversation, message, agent, now)
     session.flush()
-    history.write(session, steps)
+    history.write(session, steps,
+                  changed=[conversation_id] if _summarised(conversation) != before else [])
     return message, conversation
+
+
+def _summarised(conversation: Conversation) -> tuple:
+    """The conversation's values its summary copies (console/chat/history.py)."""
+    return tuple(getattr(conversation, name) for name in history.SUMMARY_FIELDS)
 
 
 def _check_attachment(session: Session | Connection, conversation_id: int,
@@ -320,12 +327,13 @@ def assign_to(session: Session, conversation_id: int, target_id: int,
 
 def _assign_now(session: Session, conversation: Conversation, agent_id: int) -> None:
     now = utcnow()
-    if conversation.assignee_id != agent_id:
-        history.write(session, [history.event(conversation.id, "assigned", agent_id, now)])
+    moved = conversation.assignee_id != agent_id
     conversation.assignee_id = agent_id
     conversation.assigned_at = conversation.assigned_at or now
     if conversation.status == "open":
         conversation.status = "assigned"
+    if moved:  # after the change: the summary written with the step reads it
+        history.write(session, [history.event(conversation.id, "assigned", agent_id, now)])
 
 
 def resolve(session: Session, conversation_id: int, agent: AgentRef) -> Conversation:

@@ -162,7 +162,8 @@ def _write_one(conn: Connection, draft: Draft) -> None:
     values = {column.name: getattr(message, column.name) for column in _MESSAGES.c
               if column.name != "id"}
     message.id = conn.execute(insert(_MESSAGES).values(**values)).inserted_primary_key[0]  # type: ignore[index]
-    history.write(conn, steps)
+    history.write(conn, steps,
+                  changed=[cid] if changed.keys() & set(history.SUMMARY_FIELDS) else [])
     # with their keys set they can join the caller's session as stored rows (merge, no SELECT)
     make_transient_to_detached(conversation)
     make_transient_to_detached(message)

@@ -21,7 +21,8 @@ ALERT_COLUMNS = ["order_no", "status", "category", "supplier", "operator", "regi
                  "stuck_for_s", "threshold_s", "flagged_at"]
 INCIDENT_COLUMNS = ["id", "state", "dimension", "value", "opened_at", "last_seen_at",
                     "window_orders", "bad_orders", "share", "baseline", "affected_orders",
-                    "notified_chats", "notified_at", "closed_at", "closed_by"]
+                    "notified_chats", "affected_customers", "customers_without_chat",
+                    "notified_at", "closed_at", "closed_by"]
 RATE_COLUMNS = ["key", "orders", "after_sales", "after_sales_rate", "refunded", "refund_rate"]
 
 

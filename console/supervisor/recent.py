@@ -41,3 +41,32 @@ class Recent(Generic[T]):
                 self.entries.clear()
             self.entries[key] = (time.monotonic() + self.seconds, value)
         return value
+
+
+class Checked(Generic[T]):
+    """Answers kept while a check value the database gives cheaply (a count and a version
+    sum, say) stays the same: never stale, only recomputed when what they came from moved.
+    The oldest entries go first past ``entries``."""
+
+    def __init__(self, entries: int = 4096) -> None:
+        self.limit = entries
+        self.lock = threading.Lock()
+        self.entries: dict[Hashable, tuple[Hashable, T]] = {}
+
+    def get(self, key: Hashable, check: Hashable, compute: Callable[[], T],
+            keep: Callable[[T], bool] = lambda value: True) -> T:
+        """The kept answer for ``key`` if made under ``check``, else ``compute()`` (kept
+        when ``keep`` says so)."""
+        with self.lock:
+            found = self.entries.get(key)
+        if found is not None and found[0] == check:
+            return found[1]
+        value = compute()
+        if not keep(value):
+            return value
+        with self.lock:
+            self.entries.pop(key, None)
+            while len(self.entries) >= self.limit:
+                self.entries.pop(next(iter(self.entries)))
+            self.entries[key] = (check, value)
+        return value

@@ -49,6 +49,9 @@ class Incident(db.Model):
     notice: Mapped[str | None] = mapped_column(Text)
     notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     notified_chats: Mapped[int] = mapped_column(Integer, default=0)
+    # at the last notice: the affected orders' buyers, and how many of them had no chat
+    affected_customers: Mapped[int | None] = mapped_column(Integer)
+    unreached_customers: Mapped[int | None] = mapped_column(Integer)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_by: Mapped[str | None] = mapped_column(String(80))
 

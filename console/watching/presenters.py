@@ -33,5 +33,7 @@ def incident_json(incident: Incident, affected: int | None = None) -> dict:
             "share": incident.share, "baseline": incident.baseline,
             "affected_orders": affected if affected is not None else len(incident.orders),
             "notice": incident.notice, "notified_at": _iso(incident.notified_at),
-            "notified_chats": incident.notified_chats, "closed_at": _iso(incident.closed_at),
+            "notified_chats": incident.notified_chats,
+            "affected_customers": incident.affected_customers,
+            "customers_without_chat": incident.unreached_customers, "closed_at": _iso(incident.closed_at),
             "closed_by": incident.closed_by}

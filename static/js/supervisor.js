@@ -247,7 +247,9 @@
     const meta = document.createElement("p");
     meta.className = "muted";
     meta.textContent = fill(T.opened, { time: new Date(incident.opened_at).toLocaleString() }) +
-      (incident.notified_at ? " · " + fill(T.notified, { n: incident.notified_chats, text: incident.notice }) : "");
+      (incident.notified_at ? " · " + fill(T.notified, { n: incident.notified_chats, text: incident.notice }) : "") +
+      (incident.affected_customers ? " · " + fill(T.unreached, { missing: incident.customers_without_chat,
+        customers: incident.affected_customers }) : "");
     const form = document.createElement("form");
     form.className = "sv-notify";
     const text = document.createElement("textarea");

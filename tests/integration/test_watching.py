@@ -148,3 +148,41 @@ def test_watch_on_a_postgresql_console_db(tmp_path, pg_console_url, scenario):
         assert service  # the chat service shares this DB
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_notice_reaches_the_buyers_other_chats_once_and_counts_who_has_none(
+        app, client, auth, watched, store):
+    """Chats about another order of an affected buyer, and chats signed in as the buyer,
+    get the notice too, each once; buyers with no chat at all are counted."""
+    from console.chat.identity import CustomerIdentity
+    _, report, _ = watched
+    incident_id = report.opened[0]
+    auth.login("supervisor")
+    affected = [o["order_no"] for o in client.get(f"/api/incidents/{incident_id}").json["orders"]]
+    buyers = {store.get(o).buyer for o in affected}
+    first, second = store.get(affected[0]), store.get(affected[1])
+    assert first.buyer != second.buyer
+    # the first buyer asked about an older order of theirs
+    older = replace(first, order_no=first.order_no + "-OLD", status="completed",
+                    supplier="elsewhere")
+    store.load([older])
+    opened = post_json(client, f"/api/orders/{older.order_no}/conversation")
+    assert opened.status_code in (200, 201), opened.json
+    about_older = opened.json["conversation"]["id"]
+    # the second buyer is signed in on the shop's site (no order linked yet)
+    with app.app_context():
+        signed = service.start_conversation(
+            db.session, CustomerIdentity(user_id=second.buyer.account, email=None,
+                                         phone=second.buyer.phone), "zh_CN").id
+        db.session.commit()
+    text = "Top-ups are delayed; expected back by 14:00."
+    sent = post_json(client, f"/api/incidents/{incident_id}/notify", {"message": text}).json
+    assert sent["sent"]["chats"] == 2
+    assert sent["sent"]["customers"] == len(buyers)
+    assert sent["sent"]["customers_without_chat"] == len(buyers) - 2
+    assert sent["incident"]["customers_without_chat"] == len(buyers) - 2
+    with app.app_context():
+        notices = {m.conversation_id: m.order_no for m in db.session.execute(
+            select(Message).where(Message.body == text)).scalars()}
+    # each chat once, about the buyer's affected order
+    assert notices == {about_older: first.order_no, signed: second.order_no}
