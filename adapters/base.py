@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 # --- vocabulary -------------------------------------------------------------
@@ -363,6 +364,18 @@ class OrderLoader(Protocol):
     def count(self) -> int: ...
     def load(self, orders: Iterable[Order], upsert: bool = True,
              on_batch: Callable[[int], None] | None = None) -> int: ...
+
+
+@runtime_checkable
+class JsonlLoader(Protocol):
+    """Loaders that read an order JSONL file themselves, faster than line by line through
+    ``load`` (the reference store parses in worker processes).  Same rules as
+    ``read_jsonl`` + ``load``: bad lines are reported by number, the first occurrence of
+    an order number stands, a re-run upserts.  ``on_progress`` hears the bytes read since
+    its last call and the orders written so far."""
+
+    def load_jsonl(self, path: Path,
+                   on_progress: Callable[[int, int], None] | None = None) -> ImportReport: ...
 
 
 @runtime_checkable

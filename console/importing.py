@@ -6,7 +6,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from adapters.base import ImportReport, InvalidOrder, Order, OrderStore, loader_of
+from adapters.base import (
+    ImportReport,
+    InvalidOrder,
+    JsonlLoader,
+    Order,
+    OrderLoader,
+    OrderStore,
+    loader_of,
+)
 from adapters.orders_jsonl import capped_lines, read_jsonl
 
 BAR_EVERY = 2000  # lines between progress-bar updates (each costs a little)
@@ -20,9 +28,28 @@ def import_file(store: OrderStore, path: Path, progress: bool = True) -> ImportR
     while the store builds its indexes.
     """
     loader = loader_of(store)
-    errors: list[tuple[int, str]] = []
     bar = tqdm(total=path.stat().st_size, unit="B", unit_scale=True, unit_divisor=1024,
                disable=not progress, desc="import", smoothing=0.05)
+    try:
+        if isinstance(loader, JsonlLoader):
+            return _load_whole_file(loader, path, bar)
+        return _load_line_by_line(loader, path, bar)
+    finally:
+        bar.close()
+
+
+def _load_whole_file(loader: JsonlLoader, path: Path, bar: tqdm) -> ImportReport:
+    def advanced(read: int, written: int) -> None:
+        bar.update(read)
+        bar.set_postfix(orders=f"{written:,}", refresh=False)
+        if bar.n >= (bar.total or 0):
+            bar.set_description("import done, indexing")
+
+    return loader.load_jsonl(path, on_progress=advanced)
+
+
+def _load_line_by_line(loader: OrderLoader, path: Path, bar: tqdm) -> ImportReport:
+    errors: list[tuple[int, str]] = []
     committed = 0
 
     def counted(lines: Iterable[bytes]) -> Iterator[bytes]:
@@ -49,8 +76,5 @@ def import_file(store: OrderStore, path: Path, progress: bool = True) -> ImportR
         committed += count
         bar.set_postfix(orders=f"{committed:,}", refresh=False)
 
-    try:
-        loaded = loader.load(good_orders(), on_batch=batch_done)
-    finally:
-        bar.close()
+    loaded = loader.load(good_orders(), on_batch=batch_done)
     return ImportReport(loaded=loaded, errors=tuple(errors))

@@ -27,12 +27,11 @@ whenever ``INDEX_VERSION`` changes, and kept fresh by ``refresh_search_index``.
 """
 from __future__ import annotations
 
-import hashlib
 import heapq
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any, NamedTuple
 
 from rapidfuzz.distance import OSA
 from sqlalchemy import (
@@ -57,15 +56,23 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from adapters.base import Candidate, SearchQuery
-from adapters.sql.loader import long_work
+from adapters.sql.loader import long_work, write_rows
 from adapters.sql.rows import summary_from_row, summary_select, to_cents
 from adapters.sql.schema import buyers, card_keys, order_tags, orders, payments, products
+from adapters.sql.search_rows import (
+    key_body,
+    normalise_code,
+    phone_tails,
+    search_body,
+    secret_digest,
+    secret_digests,
+)
 
 CHANNEL_CAP = 1000          # index entries one fragment may contribute
 SKU_CAP = 400               # orders of fuzzily matched products (a weak, broad channel)
 PICK_CHUNK = 5000           # ids per "IN (...)" when ranking the pool
 INDEX_BATCH = 20_000        # orders indexed per transaction
-INDEX_VERSION = 3           # bump when what is indexed changes: the index is rebuilt
+INDEX_VERSION = 4           # bump when what is indexed changes: the index is rebuilt
 TYPO_MIN, TYPO_MAX = 12, 32  # keys whose one-edit neighbours are looked up (whole ids)
 ACCOUNT_TYPO_MIN = 8        # shorter accounts and phones: one-edit neighbours hit strangers
 TYPO_KEYS = 3
@@ -79,7 +86,6 @@ NARROW_AMOUNT_CENTS = 200   # amount windows up to this many cents are looked up
 NARROW_DAYS = 31            # date windows up to this long drive a filter-only search
 MAX_TRIGRAMS = 4            # trigrams asked of the index per substring
 DATE_SLACK = timedelta(days=3)  # how far a soft date is stretched for product orders
-SECRET_MIN = 8              # shorter secrets are not worth an exact lookup
 UNION_TERMS = 250           # per-value index walks in one statement (SQLite allows 500)
 KEY_CHANNELS = frozenset({"key", "key~", "email~", "code"})
 SOFT_DIMENSIONS = frozenset({"amount", "created", "statuses", "categories"})
@@ -124,8 +130,6 @@ search_index_state = Table(
 # Newest orders carrying a tag, without sorting every order that has it.
 ix_order_tags_tag_order = Index("ix_order_tags_tag_order", order_tags.c.tag, order_tags.c.order_id)
 
-_NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
-_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 
 
 def _is_sqlite(engine_or_conn) -> bool:
@@ -134,15 +138,25 @@ def _is_sqlite(engine_or_conn) -> bool:
 
 # --- the index ----------------------------------------------------------------
 
+# FTS5 keeps no positions (``detail=none``): every query is an AND of single trigrams,
+# checked with LIKE, so positions would only make the index bigger and slower to build.
+_FTS_OPTIONS = "tokenize='trigram', detail=none"
+_TEXT_TABLES = ("order_text", "order_key_text")
+
+
 def ensure_search_index(engine: Engine) -> None:
     """Create the search tables; rebuild them when they were made by an older version."""
     with engine.begin() as conn:
         long_work(conn)  # emptying the old index of a big store takes a while
+        search_index_state.create(conn, checkfirst=True)
+        version = _state(conn, "version")
+        stale = version is not None and version != INDEX_VERSION
         if _is_sqlite(conn):
-            for name in ("order_text", "order_key_text"):
-                conn.exec_driver_sql(
-                    f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} "
-                    "USING fts5(body, tokenize='trigram')")
+            for name in _TEXT_TABLES:
+                if stale:
+                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+                conn.exec_driver_sql(f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} "
+                                     f"USING fts5(body, {_FTS_OPTIONS})")
         else:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
             for table in (order_text, order_key_text):
@@ -150,17 +164,16 @@ def ensure_search_index(engine: Engine) -> None:
                 conn.exec_driver_sql(
                     f"CREATE INDEX IF NOT EXISTS ix_{table.name}_trgm ON {table.name} "
                     "USING gin (body gin_trgm_ops)")
-        for table in (order_phone_tails, card_secret_digests, search_index_state):
+        for table in (order_phone_tails, card_secret_digests):
             table.create(conn, checkfirst=True)
         ix_order_tags_tag_order.create(conn, checkfirst=True)
-        version = _state(conn, "version")
         if version == INDEX_VERSION:
             return
         conn.execute(delete(order_phone_tails))
         conn.execute(delete(card_secret_digests))
-        conn.exec_driver_sql("DELETE FROM order_text")
-        conn.exec_driver_sql("DELETE FROM order_key_text")
-        _set_state(conn, "indexed_through", 0)
+        for name in _TEXT_TABLES:
+            conn.exec_driver_sql(f"DELETE FROM {name}")
+        set_index_state(conn, 0)
         _set_state(conn, "version", INDEX_VERSION)
     refresh_search_index(engine)
 
@@ -177,6 +190,15 @@ def _set_state(conn: Connection, name: str, value: int) -> None:
         conn.execute(search_index_state.insert().values(name=name, value=value))
 
 
+def index_state(conn: Connection) -> int:
+    """The highest order id the search index holds every order up to."""
+    return _state(conn, "indexed_through") or 0
+
+
+def set_index_state(conn: Connection, indexed_through: int) -> None:
+    _set_state(conn, "indexed_through", indexed_through)
+
+
 def refresh_search_index(engine: Engine, order_ids: list[int] | None = None) -> None:
     """Index orders added since the last call, and re-index ``order_ids`` (changed ones).
 
@@ -184,7 +206,7 @@ def refresh_search_index(engine: Engine, order_ids: list[int] | None = None) -> 
     high-water mark, so an interrupted load resumes instead of starting over.
     """
     with engine.connect() as conn:
-        done = _state(conn, "indexed_through") or 0
+        done = index_state(conn)
         top = conn.execute(select(func.max(orders.c.id))).scalar() or 0
     # changed orders above the high-water mark (an interrupted load) are indexed below
     changed = sorted({i for i in order_ids or () if i <= done})
@@ -192,133 +214,103 @@ def refresh_search_index(engine: Engine, order_ids: list[int] | None = None) -> 
         with engine.begin() as conn:
             long_work(conn)
             for part in _chunks(changed, 1000):
-                _index(conn, orders.c.id.in_(part), part, replace=True)
+                write_search_rows(conn, _stored_rows(conn, orders.c.id.in_(part)), part)
     while done < top:
         upto = min(done + INDEX_BATCH, top)
         with engine.begin() as conn:
-            _index(long_work(conn), and_(orders.c.id > done, orders.c.id <= upto), None,
-                   replace=False)
-            _set_state(conn, "indexed_through", upto)
+            long_work(conn)
+            write_search_rows(conn, _stored_rows(conn, and_(orders.c.id > done,
+                                                            orders.c.id <= upto)), [])
+            set_index_state(conn, upto)
         done = upto
 
 
-def _index(conn: Connection, where, ids: list[int] | None, replace: bool) -> None:
-    if replace and ids:
-        for table in (order_phone_tails, card_secret_digests):
-            conn.execute(delete(table).where(table.c.order_id.in_(ids)))
-    _write_bodies(conn, _body_query(where), replace)
-    _write_key_bodies(conn, where, ids if replace else None)
-    _write_tails(conn, where)
-    _write_digests(conn, where)
-
-
-def _joined(column):
-    """One string of a column's values; group_concat and string_agg spell it differently."""
-    return func.aggregate_strings(column, " ")
-
-
-def _body_query(where):
-    """What substrings are matched against: identifiers a customer may quote in part."""
-    serials = (select(_joined(card_keys.c.serial))
-               .where(card_keys.c.order_id == orders.c.id).scalar_subquery())
-    parts = [orders.c.order_no, func.coalesce(buyers.c.email, ""),
-             func.coalesce(buyers.c.phone, ""), func.coalesce(buyers.c.account, ""),
-             func.coalesce(orders.c.recipient_account, ""),
-             func.coalesce(payments.c.transaction_id, ""),
-             func.coalesce(payments.c.payer, ""),
-             func.coalesce(serials, "")]
-    body = parts[0]
-    for part in parts[1:]:
-        body = body + " " + part
-    return (select(orders.c.id, body.label("body")).select_from(orders)
+def _stored_rows(conn: Connection, where) -> list[tuple[int, _Indexed]]:
+    """The search rows of stored orders, from their stored values."""
+    keys: dict[int, list[tuple[str, str]]] = {}
+    for order_id, serial, secret in conn.execute(
+            select(card_keys.c.order_id, card_keys.c.serial, card_keys.c.secret)
+            .select_from(orders).join(card_keys, card_keys.c.order_id == orders.c.id)
+            .where(where).order_by(card_keys.c.order_id, card_keys.c.id)):
+        keys.setdefault(order_id, []).append((serial or "", secret or ""))
+    found = []
+    for row in conn.execute(
+            select(orders.c.id, orders.c.order_no, buyers.c.email, buyers.c.phone,
+                   buyers.c.account, orders.c.recipient_account, payments.c.transaction_id,
+                   payments.c.payer).select_from(orders)
             .outerjoin(buyers, buyers.c.id == orders.c.buyer_id)
             .outerjoin(payments, payments.c.order_id == orders.c.id)
-            .where(where).order_by(orders.c.id))
+            .where(where).order_by(orders.c.id)):
+        its_keys = keys.get(row.id, [])
+        found.append((row.id, _Indexed(
+            body=search_body(row.order_no, row.email, row.phone, row.account,
+                             row.recipient_account, row.transaction_id, row.payer,
+                             (serial for serial, _ in its_keys)),
+            key_body=key_body(its_keys),
+            tails=phone_tails(row.phone, row.recipient_account),
+            digests=secret_digests(secret for _, secret in its_keys))))
+    return found
 
 
-def _write_bodies(conn: Connection, query, replace: bool) -> None:
-    compiled = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
-    if _is_sqlite(conn):
-        verb = "INSERT OR REPLACE" if replace else "INSERT"
-        conn.exec_driver_sql(f"{verb} INTO order_text (rowid, body) SELECT * FROM ({compiled})")
+class _Indexed(NamedTuple):
+    """What one order puts in the index (``PreparedOrder`` has the same fields)."""
+
+    body: str
+    key_body: str
+    tails: tuple
+    digests: tuple
+
+
+def write_search_rows(conn: Connection, rows: Sequence[tuple[int, Any]],
+                      replaced: Sequence[int]) -> None:
+    """Write each ``(order id, rows)`` pair's search rows (anything with ``body``,
+    ``key_body``, ``tails`` and ``digests``: ``PreparedOrder`` or ``_Indexed``); the
+    ``replaced`` orders' old rows go first."""
+    if replaced:
+        _delete_search_rows(conn, replaced)
+    if not rows:
         return
-    conn.exec_driver_sql(
-        f"INSERT INTO order_text (order_id, body) {compiled} "
-        "ON CONFLICT (order_id) DO UPDATE SET body = EXCLUDED.body")
-
-
-def normalise_code(text: str) -> str:
-    """Letters and digits only, upper case: how card-key serials and secrets are compared."""
-    return _NON_ALNUM.sub("", text).upper()
-
-
-def _write_key_bodies(conn: Connection, where, replaced: list[int] | None) -> None:
-    """Each order's keys, normalised, serials and secrets apart (a piece never spans two)."""
-    if replaced and _is_sqlite(conn):
-        marks = ",".join("?" * len(replaced))
-        conn.exec_driver_sql(f"DELETE FROM order_key_text WHERE rowid IN ({marks})",
-                             tuple(replaced))
-    elif replaced:
-        conn.execute(delete(order_key_text).where(order_key_text.c.order_id.in_(replaced)))
-    rows = conn.execute(select(card_keys.c.order_id, card_keys.c.serial, card_keys.c.secret)
-                        .select_from(orders).join(card_keys, card_keys.c.order_id == orders.c.id)
-                        .where(where).order_by(card_keys.c.order_id))
-    bodies: dict[int, list[str]] = {}
-    for order_id, serial, secret in rows:
-        parts = bodies.setdefault(order_id, [])
-        parts.extend(p for p in (normalise_code(serial or ""), normalise_code(secret or ""))
-                     if p and p not in parts)
-    if not bodies:
+    texts = [(i, r.body) for i, r in rows]
+    key_texts = [(i, r.key_body) for i, r in rows if r.key_body]
+    tails = sorted({(t, i) for i, r in rows for t in r.tails})
+    digests = sorted({(d, i) for i, r in rows for d in r.digests})
+    if replaced and not _is_sqlite(conn):
+        # another action may have re-indexed one of these orders meanwhile
+        _merge_pg(conn, texts, key_texts, tails, digests)
         return
-    values = [{"order_id": i, "body": " ".join(parts)} for i, parts in bodies.items() if parts]
-    if _is_sqlite(conn):
-        conn.exec_driver_sql("INSERT OR REPLACE INTO order_key_text (rowid, body) VALUES (?, ?)",
-                             [(v["order_id"], v["body"]) for v in values])
-        return
+    id_column = "rowid" if _is_sqlite(conn) else "order_id"
+    write_rows(conn, "order_text", (id_column, "body"), texts)
+    write_rows(conn, "order_key_text", (id_column, "body"), key_texts)
+    write_rows(conn, "order_phone_tails", ("tail", "order_id"), tails)
+    write_rows(conn, "card_secret_digests", ("digest", "order_id"), digests)
+
+
+def _delete_search_rows(conn: Connection, ids: Sequence[int]) -> None:
+    for part in _chunks(list(ids), 900):
+        for table in (order_phone_tails, card_secret_digests):
+            conn.execute(delete(table).where(table.c.order_id.in_(part)))
+        if _is_sqlite(conn):
+            marks = ",".join("?" * len(part))
+            for name in _TEXT_TABLES:
+                conn.exec_driver_sql(f"DELETE FROM {name} WHERE rowid IN ({marks})", tuple(part))
+        else:
+            for table in (order_text, order_key_text):
+                conn.execute(delete(table).where(table.c.order_id.in_(part)))
+
+
+def _merge_pg(conn: Connection, texts: list, key_texts: list, tails: list,
+              digests: list) -> None:
     from sqlalchemy.dialects.postgresql import insert
-    stmt = insert(order_key_text)
-    conn.execute(stmt.on_conflict_do_update(index_elements=["order_id"],
-                                            set_={"body": stmt.excluded.body}), values)
-
-
-def phone_tail(value: str | None) -> str | None:
-    """The last four digits of a Chinese mobile number (with or without +86), else None."""
-    if not value:
-        return None
-    match = _MOBILE.match(re.sub(r"[\s-]", "", value))
-    return match.group(1)[-4:] if match else None
-
-
-def _write_tails(conn: Connection, where) -> None:
-    rows = conn.execute(select(orders.c.id, buyers.c.phone, orders.c.recipient_account)
-                        .select_from(orders)
-                        .outerjoin(buyers, buyers.c.id == orders.c.buyer_id).where(where))
-    pairs = set()
-    for order_id, phone, recipient in rows:
-        for value in (phone, recipient):
-            tail = phone_tail(value)
-            if tail:
-                pairs.add((tail, order_id))
-    if pairs:
-        conn.execute(_insert_new(conn, order_phone_tails),
-                     [{"tail": t, "order_id": i} for t, i in sorted(pairs)])
-
-
-def secret_digest(secret: str) -> str:
-    """How a whole card secret is looked up: letters and digits only, upper case, hashed."""
-    normal = _NON_ALNUM.sub("", secret).upper()
-    return hashlib.sha256(normal.encode()).hexdigest()[:32]
-
-
-def _write_digests(conn: Connection, where) -> None:
-    rows = conn.execute(select(card_keys.c.order_id, card_keys.c.secret)
-                        .select_from(orders).join(card_keys, card_keys.c.order_id == orders.c.id)
-                        .where(where))
-    pairs = {(secret_digest(secret), order_id) for order_id, secret in rows
-             if len(_NON_ALNUM.sub("", secret)) >= SECRET_MIN}
-    if pairs:
-        conn.execute(_insert_new(conn, card_secret_digests),
-                     [{"digest": d, "order_id": i} for d, i in sorted(pairs)])
+    for table, values in ((order_text, texts), (order_key_text, key_texts)):
+        if values:
+            stmt = insert(table)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["order_id"],
+                                                    set_={"body": stmt.excluded.body}),
+                         [{"order_id": i, "body": b} for i, b in values])
+    for table, column, pairs in ((order_phone_tails, "tail", tails),
+                                 (card_secret_digests, "digest", digests)):
+        if pairs:
+            conn.execute(_insert_new(conn, table), [{column: k, "order_id": i} for k, i in pairs])
 
 
 def _insert_new(conn: Connection, table):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -22,6 +23,7 @@ from adapters.base import (
     Candidate,
     CardKey,
     Contact,
+    ImportReport,
     NotAllowed,
     Order,
     OrderChange,
@@ -34,7 +36,7 @@ from adapters.base import (
     SearchQuery,
     StoreUnavailable,
 )
-from adapters.sql import actions, analytics, retrieval
+from adapters.sql import actions, analytics, bulk, retrieval
 from adapters.sql.engine import store_engine
 from adapters.sql.loader import Loader, batched
 from adapters.sql.rows import (
@@ -228,8 +230,17 @@ class SqlOrderStore:
              on_batch: Callable[[int], None] | None = None) -> int:
         loader = Loader(self.engine)
         loaded = self.guarded(lambda: loader.load(items, upsert, on_batch))
-        self.guarded(lambda: retrieval.refresh_search_index(self.engine, loader.updated_ids))
+        # the loader indexed what it wrote when the index was current; else catch up
+        self.guarded(lambda: retrieval.refresh_search_index(self.engine))
         return loaded
+
+    def load_jsonl(self, path: Path,
+                   on_progress: Callable[[int, int], None] | None = None) -> ImportReport:
+        """A JSONL file parsed in worker processes (``adapters.sql.bulk``)."""
+        loaded, errors = self.guarded(lambda: bulk.load_jsonl(self.engine, path,
+                                                              on_progress=on_progress))
+        self.guarded(lambda: retrieval.refresh_search_index(self.engine))
+        return ImportReport(loaded=loaded, errors=tuple(errors))
 
     def add_products(self, items: Iterable[Product]) -> None:
         """Put products in the catalogue (kept as they are when the SKU exists)."""
