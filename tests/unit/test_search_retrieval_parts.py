@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from rapidfuzz.distance import OSA
 
 from adapters.base import Product
-from adapters.sql.retrieval import neighbours, phone_tail, secret_digest, trigram_query
+from adapters.sql.retrieval import neighbours, trigram_query
+from adapters.sql.search_rows import phone_tail, secret_digest
 from console.search.service import CatalogueCache, InvalidSearch, normalise_tags, split_tags
 
 ORDER_NO = "KD202611250384019265"
