@@ -93,10 +93,6 @@ def read_stretch(path: str, start: int, end: int, sqlite: bool) -> Stretch:
     return Stretch(number, end - start, orders, errors, repeats)
 
 
-def _read_stretch(args: tuple[str, int, int, bool]) -> Stretch:
-    return read_stretch(*args)
-
-
 class _Writer:
     """Writes stretches in file order and turns their line numbers into the file's."""
 
@@ -168,12 +164,12 @@ def _in_workers(writer: _Writer, jobs: list[tuple[str, int, int, bool]], workers
         pending: deque = deque()
         queue = iter(jobs)
         for job in queue:
-            pending.append(pool.apply_async(_read_stretch, (job,)))
+            pending.append(pool.apply_async(read_stretch, job))
             if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
                 break
         while pending:
             stretch = pending.popleft().get()
             following = next(queue, None)
             if following is not None:
-                pending.append(pool.apply_async(_read_stretch, (following,)))
+                pending.append(pool.apply_async(read_stretch, following))
             writer.add(stretch)

@@ -19,7 +19,6 @@ bounded.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime, timezone
 from itertools import islice
 
 from sqlalchemy import Table, delete, func, select
@@ -42,7 +41,6 @@ from adapters.sql.schema import (
 BATCH = 5000
 BUYER_CACHE = 200_000  # buyer ids remembered across batches (repeat buyers come back soon)
 BULK_TABLES = (orders, buyers, payments, card_keys, order_events, order_tags)
-UTC = timezone.utc
 
 ORDER_COLUMNS = ("id", "order_no", "product_id", "buyer_id", "status", "quantity",
                  "face_value_cents", "amount_cents", "discount_cents", "refunded_cents",
@@ -323,7 +321,3 @@ class Loader:
         for part in batched(keys, 900):
             for key, row_id in conn.execute(select(key_col, id_col).where(key_col.in_(part))):
                 into[key] = row_id
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
